@@ -1,0 +1,48 @@
+// Logging facade. Keeps spdlog out of headers (it costs ~7 s per translation unit); callers
+// format with fmt. Logs go to stderr and optionally a file, never to stdout (stdout carries MCP
+// messages in --stdio mode). Never log secrets: see common/secret.h.
+#pragma once
+
+#include <fmt/format.h>
+
+#include <string>
+#include <optional>
+#include <string_view>
+
+namespace mcpproxy::log {
+
+enum class Level { kTrace, kDebug, kInfo, kWarn, kError, kOff };
+
+struct Options {
+  Level level = Level::kInfo;
+  std::string file;  // empty: stderr only
+};
+
+void init(const Options& options);
+void setLevel(Level level);
+bool enabled(Level level);
+void write(Level level, std::string_view message);
+std::optional<Level> parseLevel(std::string_view name);
+
+template <class... Args>
+void trace(fmt::format_string<Args...> f, Args&&... args) {
+  if (enabled(Level::kTrace)) write(Level::kTrace, fmt::format(f, std::forward<Args>(args)...));
+}
+template <class... Args>
+void debug(fmt::format_string<Args...> f, Args&&... args) {
+  if (enabled(Level::kDebug)) write(Level::kDebug, fmt::format(f, std::forward<Args>(args)...));
+}
+template <class... Args>
+void info(fmt::format_string<Args...> f, Args&&... args) {
+  if (enabled(Level::kInfo)) write(Level::kInfo, fmt::format(f, std::forward<Args>(args)...));
+}
+template <class... Args>
+void warn(fmt::format_string<Args...> f, Args&&... args) {
+  if (enabled(Level::kWarn)) write(Level::kWarn, fmt::format(f, std::forward<Args>(args)...));
+}
+template <class... Args>
+void error(fmt::format_string<Args...> f, Args&&... args) {
+  if (enabled(Level::kError)) write(Level::kError, fmt::format(f, std::forward<Args>(args)...));
+}
+
+}  // namespace mcpproxy::log

@@ -1,0 +1,455 @@
+// Config parsing and validation. Every error names the field as a path
+// ("mcpServers[1].args[0]: expected a string") so a person can fix the file without guessing.
+#include "config/config.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "protocol/jsonrpc.h"
+
+namespace mcpproxy::config {
+namespace {
+
+using Path = std::string;
+
+std::unexpected<Error> fieldError(const Path& path, std::string what) {
+  return makeError(ErrorCode::kInvalidArgument, path + ": " + what);
+}
+
+const char* typeName(const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::null: return "null";
+    case json::kind::bool_: return "a boolean";
+    case json::kind::int64:
+    case json::kind::uint64:
+    case json::kind::double_: return "a number";
+    case json::kind::string: return "a string";
+    case json::kind::array: return "an array";
+    case json::kind::object: return "an object";
+  }
+  return "a value";
+}
+
+Result<std::string> getString(const json::value& v, const Path& path) {
+  if (!v.is_string()) return fieldError(path, std::string("expected a string, got ") + typeName(v));
+  return std::string(v.get_string());
+}
+
+Result<bool> getBool(const json::value& v, const Path& path) {
+  if (!v.is_bool()) return fieldError(path, std::string("expected true or false, got ") + typeName(v));
+  return v.get_bool();
+}
+
+Result<std::size_t> getPositive(const json::value& v, const Path& path) {
+  if (v.is_int64() && v.get_int64() > 0) return static_cast<std::size_t>(v.get_int64());
+  if (v.is_uint64() && v.get_uint64() > 0) return static_cast<std::size_t>(v.get_uint64());
+  return fieldError(path, std::string("expected a positive integer, got ") + typeName(v));
+}
+
+Result<std::vector<std::string>> getStringArray(const json::value& v, const Path& path) {
+  if (!v.is_array()) return fieldError(path, std::string("expected an array of strings, got ") + typeName(v));
+  std::vector<std::string> out;
+  const auto& array = v.get_array();
+  for (std::size_t i = 0; i < array.size(); ++i) {
+    auto s = getString(array[i], path + "[" + std::to_string(i) + "]");
+    if (!s) return std::unexpected(s.error());
+    out.push_back(std::move(*s));
+  }
+  return out;
+}
+
+// env/headers: an object of string values. Numbers and booleans are accepted and converted,
+// because hand-written configs often say {"PORT": 3000}.
+Result<KeyValues> getKeyValues(const json::value& v, const Path& path) {
+  if (!v.is_object()) return fieldError(path, std::string("expected an object of strings, got ") + typeName(v));
+  KeyValues out;
+  for (const auto& [key, value] : v.get_object()) {
+    std::string field = path + "." + std::string(key);
+    if (key.empty()) return fieldError(path, "empty name");
+    if (value.is_string()) {
+      out.emplace_back(std::string(key), std::string(value.get_string()));
+    } else if (value.is_number() || value.is_bool()) {
+      out.emplace_back(std::string(key), json::serialize(value));
+    } else {
+      return fieldError(field, std::string("expected a string, got ") + typeName(value));
+    }
+  }
+  return out;
+}
+
+bool isNameChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '-' || c == '.';
+}
+
+Result<Protocol> parseProtocol(const json::value& v, const Path& path) {
+  auto s = getString(v, path);
+  if (!s) return std::unexpected(s.error());
+  if (*s == "stdio") return Protocol::kStdio;
+  if (*s == "http" || *s == "streamable-http" || *s == "streamableHttp") return Protocol::kStreamableHttp;
+  if (*s == "sse") return Protocol::kSse;
+  if (*s == "auto" || s->empty()) return Protocol::kAuto;
+  return fieldError(path, "unknown protocol \"" + *s + "\" (use stdio, http, sse, streamable-http or auto)");
+}
+
+Result<ServerConfig> parseServer(const json::object& object, const Path& path,
+                                 std::vector<std::string>& warnings) {
+  ServerConfig server;
+  for (const auto& [key_view, value] : object) {
+    std::string key(key_view);
+    std::string field = path + "." + key;
+    Result<void> ok;
+    auto assign = [&](auto result, auto& target) {
+      if (!result) {
+        ok = std::unexpected(result.error());
+      } else {
+        target = std::move(*result);
+      }
+    };
+    if (key == "name") {
+      assign(getString(value, field), server.name);
+    } else if (key == "command") {
+      assign(getString(value, field), server.command);
+    } else if (key == "args") {
+      assign(getStringArray(value, field), server.args);
+    } else if (key == "env") {
+      assign(getKeyValues(value, field), server.env);
+    } else if (key == "working_dir" || key == "cwd") {
+      assign(getString(value, field), server.working_dir);
+    } else if (key == "url") {
+      assign(getString(value, field), server.url);
+    } else if (key == "headers") {
+      assign(getKeyValues(value, field), server.headers);
+    } else if (key == "protocol" || key == "type" || key == "transport") {
+      assign(parseProtocol(value, field), server.protocol);
+    } else if (key == "enabled") {
+      assign(getBool(value, field), server.enabled);
+    } else if (key == "disabled") {  // Claude Code / Cursor spelling
+      bool disabled = false;
+      assign(getBool(value, field), disabled);
+      server.enabled = !disabled;
+    } else if (key == "quarantined") {
+      bool q = false;
+      assign(getBool(value, field), q);
+      server.quarantined = q;
+    } else if (key == "prefix") {
+      std::string prefix;
+      assign(getString(value, field), prefix);
+      if (ok && (prefix.size() > 64 || !std::all_of(prefix.begin(), prefix.end(), isNameChar))) {
+        ok = fieldError(field, "a prefix may use only A-Z a-z 0-9 _ - . and at most 64 characters");
+      }
+      server.prefix = prefix;
+    } else if (key == "call_timeout" || key == "call_tool_timeout") {
+      auto d = parseDuration(value);
+      if (!d) {
+        ok = fieldError(field, d.error().message);
+      } else {
+        server.call_timeout = *d;
+      }
+    } else {
+      server.unknown[key] = value;
+      warnings.push_back(field + ": unknown key, kept and ignored");
+    }
+    if (!ok) return std::unexpected(ok.error());
+  }
+
+  if (server.name.empty()) return fieldError(path + ".name", "required");
+  if (server.name.size() > 64 || !std::all_of(server.name.begin(), server.name.end(), isNameChar)) {
+    return fieldError(path + ".name",
+                      "\"" + server.name + "\": use 1-64 characters of A-Z a-z 0-9 _ - .");
+  }
+  Protocol protocol = server.effectiveProtocol();
+  if (server.command.empty() && server.url.empty()) {
+    return fieldError(path, "needs \"command\" (stdio) or \"url\" (http)");
+  }
+  if (protocol == Protocol::kStdio && server.command.empty()) {
+    return fieldError(path + ".command", "required for protocol stdio");
+  }
+  if (protocol != Protocol::kStdio) {
+    if (server.url.empty()) return fieldError(path + ".url", "required for an HTTP protocol");
+    if (!server.url.starts_with("http://") && !server.url.starts_with("https://")) {
+      return fieldError(path + ".url", "must start with http:// or https://");
+    }
+  }
+  return server;
+}
+
+Result<void> parseServers(const json::value& value, Config& config,
+                          std::vector<std::string>& warnings) {
+  if (value.is_array()) {
+    const auto& array = value.get_array();
+    for (std::size_t i = 0; i < array.size(); ++i) {
+      Path path = "mcpServers[" + std::to_string(i) + "]";
+      if (!array[i].is_object()) return fieldError(path, std::string("expected an object, got ") + typeName(array[i]));
+      auto server = parseServer(array[i].get_object(), path, warnings);
+      if (!server) return std::unexpected(server.error());
+      config.servers.push_back(std::move(*server));
+    }
+  } else if (value.is_object()) {
+    config.servers_as_object = true;
+    for (const auto& [name, entry] : value.get_object()) {
+      Path path = "mcpServers." + std::string(name);
+      if (!entry.is_object()) return fieldError(path, std::string("expected an object, got ") + typeName(entry));
+      json::object object = entry.get_object();
+      if (object.contains("name") && object["name"] != json::value(name)) {
+        return fieldError(path + ".name", "differs from the key \"" + std::string(name) + "\"");
+      }
+      object["name"] = name;
+      auto server = parseServer(object, path, warnings);
+      if (!server) return std::unexpected(server.error());
+      config.servers.push_back(std::move(*server));
+    }
+  } else if (!value.is_null()) {
+    return fieldError("mcpServers", std::string("expected an array or an object, got ") + typeName(value));
+  }
+  std::set<std::string> seen;
+  for (std::size_t i = 0; i < config.servers.size(); ++i) {
+    if (!seen.insert(config.servers[i].name).second) {
+      return fieldError("mcpServers", "duplicate server name \"" + config.servers[i].name + "\"");
+    }
+  }
+  return {};
+}
+
+bool isLoopbackHost(std::string_view host) {
+  return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.starts_with("127.");
+}
+
+}  // namespace
+
+std::string_view protocolName(Protocol protocol) {
+  switch (protocol) {
+    case Protocol::kAuto: return "auto";
+    case Protocol::kStdio: return "stdio";
+    case Protocol::kStreamableHttp: return "streamable-http";
+    case Protocol::kSse: return "sse";
+  }
+  return "auto";
+}
+
+Protocol ServerConfig::effectiveProtocol() const {
+  if (protocol != Protocol::kAuto) return protocol;
+  return command.empty() ? Protocol::kStreamableHttp : Protocol::kStdio;
+}
+
+Result<milliseconds> parseDuration(const json::value& value) {
+  if (value.is_number()) {
+    double seconds = value.to_number<double>();
+    if (seconds < 0 || seconds > 86400.0 * 365) return makeError(ErrorCode::kInvalidArgument, "duration out of range");
+    return milliseconds(static_cast<long long>(seconds * 1000));
+  }
+  if (!value.is_string()) {
+    return makeError(ErrorCode::kInvalidArgument, "expected a duration like \"30s\" or a number of seconds");
+  }
+  std::string_view text = value.get_string();
+  // Sum of <number><unit> parts, Go style: "1m30s", "500ms", "2h".
+  long long total_ms = 0;
+  std::string_view rest = text;
+  if (rest.empty()) return makeError(ErrorCode::kInvalidArgument, "empty duration");
+  while (!rest.empty()) {
+    double number = 0;
+    auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), number);
+    if (ec != std::errc() || number < 0) {
+      return makeError(ErrorCode::kInvalidArgument, "bad duration \"" + std::string(text) + "\"");
+    }
+    rest.remove_prefix(end - rest.data());
+    double unit = 0;
+    if (rest.starts_with("ms")) {
+      unit = 1, rest.remove_prefix(2);
+    } else if (rest.starts_with("s")) {
+      unit = 1000, rest.remove_prefix(1);
+    } else if (rest.starts_with("m")) {
+      unit = 60'000, rest.remove_prefix(1);
+    } else if (rest.starts_with("h")) {
+      unit = 3'600'000, rest.remove_prefix(1);
+    } else {
+      return makeError(ErrorCode::kInvalidArgument,
+                       "bad duration \"" + std::string(text) + "\" (units: ms, s, m, h)");
+    }
+    total_ms += static_cast<long long>(number * unit);
+  }
+  return milliseconds(total_ms);
+}
+
+Result<ListenAddress> parseListenAddress(std::string_view text) {
+  ListenAddress address;
+  std::string_view port_text;
+  if (text.starts_with("[")) {
+    std::size_t close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return makeError(ErrorCode::kInvalidArgument, "expected [ipv6]:port");
+    }
+    address.host = std::string(text.substr(1, close - 1));
+    port_text = text.substr(close + 2);
+  } else {
+    std::size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos) return makeError(ErrorCode::kInvalidArgument, "expected host:port");
+    address.host = std::string(text.substr(0, colon));
+    port_text = text.substr(colon + 1);
+  }
+  if (address.host.empty()) address.host = "127.0.0.1";  // ":8080" stays on loopback (safe default)
+  if (address.host == "localhost") address.host = "127.0.0.1";
+  unsigned int port = 0;
+  auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc() || end != port_text.data() + port_text.size() || port > 65535) {
+    return makeError(ErrorCode::kInvalidArgument, "bad port \"" + std::string(port_text) + "\"");
+  }
+  address.port = static_cast<unsigned short>(port);
+  return address;
+}
+
+Result<Config> parseConfig(std::string_view text, std::vector<std::string>& warnings) {
+  protocol::Limits limits;
+  limits.max_message_bytes = 64 * 1024 * 1024;
+  auto parsed = protocol::parseJson(text, limits);
+  if (!parsed) {
+    std::string why = parsed.error().message;
+    if (why.starts_with("Parse error: ")) why = why.substr(13);
+    return makeError(ErrorCode::kInvalidArgument, "not valid JSON: " + why);
+  }
+  if (!parsed->is_object()) return makeError(ErrorCode::kInvalidArgument, "the top level must be a JSON object");
+
+  Config config;
+  for (const auto& [key_view, value] : parsed->get_object()) {
+    std::string key(key_view);
+    Result<void> ok;
+    auto duration = [&](milliseconds& target) {
+      auto d = parseDuration(value);
+      if (!d) {
+        ok = fieldError(key, d.error().message);
+      } else {
+        target = *d;
+      }
+    };
+    auto positive = [&](std::size_t& target) {
+      auto n = getPositive(value, key);
+      if (!n) {
+        ok = std::unexpected(n.error());
+      } else {
+        target = *n;
+      }
+    };
+    if (key == "listen") {
+      auto s = getString(value, key);
+      if (!s) return std::unexpected(s.error());
+      auto address = parseListenAddress(*s);
+      if (!address) return fieldError(key, address.error().message);
+      if (s->starts_with(":")) {
+        warnings.push_back("listen: \"" + *s + "\" has no host; binding 127.0.0.1 (write \"0.0.0.0" +
+                           *s + "\" to listen on every interface)");
+      } else if (!isLoopbackHost(address->host)) {
+        warnings.push_back("listen: " + *s + " is reachable from other machines; keep 127.0.0.1 unless you mean it");
+      }
+      config.listen = address->host.find(':') != std::string::npos
+                          ? "[" + address->host + "]:" + std::to_string(address->port)
+                          : address->host + ":" + std::to_string(address->port);
+    } else if (key == "data_dir") {
+      auto s = getString(value, key);
+      if (!s) return std::unexpected(s.error());
+      config.data_dir = *s;
+    } else if (key == "api_key") {
+      auto s = getString(value, key);
+      if (!s) return std::unexpected(s.error());
+      config.api_key = Secret(*s);
+    } else if (key == "mcpServers") {
+      ok = parseServers(value, config, warnings);
+    } else if (key == "call_tool_timeout" || key == "call_timeout") {
+      duration(config.call_timeout);
+    } else if (key == "init_timeout") {
+      duration(config.init_timeout);
+    } else if (key == "health_check_interval") {
+      duration(config.health_interval);
+    } else if (key == "session_idle_timeout") {
+      duration(config.session_idle_timeout);
+    } else if (key == "tools_page_size") {
+      positive(config.tools_page_size);
+    } else if (key == "max_request_bytes") {
+      positive(config.max_request_bytes);
+    } else if (key == "max_json_depth") {
+      positive(config.max_json_depth);
+    } else if (key == "trusted_hosts") {
+      auto hosts = getStringArray(value, key);
+      if (!hosts) return std::unexpected(hosts.error());
+      config.trusted_hosts = std::move(*hosts);
+    } else if (key == "log_level") {
+      auto s = getString(value, key);
+      if (!s) return std::unexpected(s.error());
+      static const std::set<std::string> kLevels{"trace", "debug", "info", "warn", "error", "off"};
+      if (!kLevels.contains(*s)) return fieldError(key, "use one of trace, debug, info, warn, error, off");
+      config.log_level = *s;
+    } else {
+      config.unknown[key] = value;
+      warnings.push_back(key + ": unknown key, kept and ignored");
+    }
+    if (!ok) return std::unexpected(ok.error());
+  }
+  return config;
+}
+
+Result<Config> loadConfigFile(const std::filesystem::path& path, std::vector<std::string>& warnings) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return makeError(ErrorCode::kNotFound, "cannot read config file " + path.string());
+  std::ostringstream text;
+  text << in.rdbuf();
+  auto config = parseConfig(text.str(), warnings);
+  if (!config) {
+    return makeError(config.error().code, "config file " + path.string() + ": " + config.error().message);
+  }
+  return config;
+}
+
+std::string defaultConfigText() {
+  return R"({
+  "listen": "127.0.0.1:8080",
+  "call_tool_timeout": "2m",
+  "mcpServers": []
+}
+)";
+}
+
+Result<void> writeFileAtomic(const std::filesystem::path& path, std::string_view text) {
+  std::error_code ec;
+  std::filesystem::path dir = path.parent_path();
+  if (!dir.empty()) {
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return makeError(ErrorCode::kIo, "cannot create " + dir.string() + ": " + ec.message());
+  }
+  std::string temp = path.string() + ".tmp-" + std::to_string(::getpid());
+  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return makeError(ErrorCode::kIo, "cannot write " + temp + ": " + std::strerror(errno));
+  std::size_t written = 0;
+  while (written < text.size()) {
+    ssize_t n = ::write(fd, text.data() + written, text.size() - written);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int saved = errno;
+      ::close(fd);
+      ::unlink(temp.c_str());
+      return makeError(ErrorCode::kIo, "cannot write " + temp + ": " + std::strerror(saved));
+    }
+    written += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    ::unlink(temp.c_str());
+    return makeError(ErrorCode::kIo, "cannot flush " + temp + ": " + std::strerror(errno));
+  }
+  if (::rename(temp.c_str(), path.c_str()) != 0) {
+    int saved = errno;
+    ::unlink(temp.c_str());
+    return makeError(ErrorCode::kIo, "cannot replace " + path.string() + ": " + std::strerror(saved));
+  }
+  return {};
+}
+
+}  // namespace mcpproxy::config

@@ -1,0 +1,98 @@
+// The configuration file: JSON compatible with mcpproxy-go's mcp_config.json and with the
+// "mcpServers" object form of Claude Desktop / Cursor. Parsing validates every field and names
+// the offending one in its error; unknown keys are kept (so a rewrite preserves them) and
+// reported as warnings.
+#pragma once
+
+#include <boost/json/object.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/result.h"
+#include "common/secret.h"
+
+namespace mcpproxy::config {
+
+namespace json = boost::json;
+using std::chrono::milliseconds;
+
+// How to reach an upstream. kAuto resolves from the fields: a command means stdio, a URL means
+// Streamable HTTP (with legacy-SSE fallback once that lands, issue 3).
+enum class Protocol { kAuto, kStdio, kStreamableHttp, kSse };
+
+std::string_view protocolName(Protocol protocol);
+
+using KeyValues = std::vector<std::pair<std::string, std::string>>;
+
+struct ServerConfig {
+  std::string name;
+  std::string command;
+  std::vector<std::string> args;
+  KeyValues env;  // added to the child's allowlisted environment
+  std::string working_dir;
+  std::string url;
+  KeyValues headers;  // sent on every HTTP request to the upstream
+  Protocol protocol = Protocol::kAuto;
+  bool enabled = true;
+  std::optional<bool> quarantined;  // stored and honoured as data; policy arrives with issue 5
+  std::optional<std::string> prefix;  // absent: "<name>__"; "" exposes tool names unchanged
+  std::optional<milliseconds> call_timeout;  // overrides Config::call_timeout
+  json::object unknown;                      // keys we do not know, kept verbatim
+
+  // The prefix applied to this server's tool names in direct mode.
+  std::string toolPrefix() const { return prefix ? *prefix : name + "__"; }
+  // kAuto resolved against command/url.
+  Protocol effectiveProtocol() const;
+};
+
+struct Config {
+  std::string listen = "127.0.0.1:8080";
+  std::string data_dir;  // empty: the directory of the config file
+  Secret api_key;
+  std::vector<ServerConfig> servers;
+
+  milliseconds call_timeout{120'000};      // per tools/call
+  milliseconds init_timeout{30'000};       // connect + initialize of an upstream
+  milliseconds health_interval{30'000};    // ping period for ready upstreams; 0 disables
+  milliseconds session_idle_timeout{3'600'000};
+  std::size_t tools_page_size = 1000;      // tools/list page size downstream
+  std::size_t max_request_bytes = 4 * 1024 * 1024;
+  std::size_t max_json_depth = 64;
+  std::vector<std::string> trusted_hosts;  // extra Host/Origin names besides loopback
+  std::string log_level = "info";
+
+  bool servers_as_object = false;  // "mcpServers" was given in Claude Desktop's object form
+  json::object unknown;
+};
+
+// Parses config text. `warnings` receives non-fatal findings (unknown keys, insecure listen).
+Result<Config> parseConfig(std::string_view text, std::vector<std::string>& warnings);
+
+// Reads and parses a file; errors name the file.
+Result<Config> loadConfigFile(const std::filesystem::path& path, std::vector<std::string>& warnings);
+
+// The file written on first run.
+std::string defaultConfigText();
+
+// Writes `text` to `path` atomically (temp file + fsync + rename), creating parent directories
+// with mode 0700.
+Result<void> writeFileAtomic(const std::filesystem::path& path, std::string_view text);
+
+// Parses "host:port" ("[::1]:8080", ":8080" means loopback; see docs/configuration.md).
+struct ListenAddress {
+  std::string host;
+  unsigned short port = 0;
+};
+Result<ListenAddress> parseListenAddress(std::string_view text);
+
+// Durations in the config: a number of seconds or a Go-style string ("500ms", "30s", "2m", "1h").
+Result<milliseconds> parseDuration(const json::value& value);
+
+}  // namespace mcpproxy::config

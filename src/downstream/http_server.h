@@ -1,0 +1,54 @@
+// The downstream Streamable HTTP endpoint (/mcp and /mcp/all): POST with JSON or SSE replies,
+// a GET stream per session for server-initiated messages, DELETE, Mcp-Session-Id, the
+// MCP-Protocol-Version check, Host/Origin validation against DNS rebinding, and limits on body
+// size, JSON depth and connection count. Beast stays inside http_server.cc.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "session/dispatcher.h"
+#include "session/session.h"
+
+namespace mcpproxy::downstream {
+
+struct HttpServerOptions {
+  std::string host = "127.0.0.1";  // an IP address
+  unsigned short port = 8080;      // 0 picks a free port
+  std::size_t max_body_bytes = 4 * 1024 * 1024;
+  std::size_t max_json_depth = 64;
+  std::size_t max_connections = 1024;
+  std::vector<std::string> trusted_hosts;  // Host/Origin names allowed besides loopback
+  std::chrono::milliseconds keepalive_interval{15'000};  // SSE comment pings
+  std::chrono::milliseconds read_timeout{300'000};       // idle keep-alive connections
+  std::chrono::milliseconds session_sweep_interval{60'000};
+};
+
+class HttpServer {
+ public:
+  HttpServer(boost::asio::any_io_executor executor, HttpServerOptions options,
+             session::Dispatcher& dispatcher, session::SessionRegistry& sessions);
+  ~HttpServer();
+
+  // Binds and listens; returns the bound port (useful with port 0).
+  Result<unsigned short> listen();
+  // Starts accepting connections.
+  void start();
+  // Stops accepting, ends GET streams, gives in-flight requests `grace` to finish, then closes
+  // every connection.
+  boost::asio::awaitable<void> stop(std::chrono::milliseconds grace);
+
+  struct Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace mcpproxy::downstream

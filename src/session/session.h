@@ -1,0 +1,93 @@
+// Per-client state of a stateful (<= 2025-11-25) MCP session: the negotiated version, what the
+// client declared, and where to push messages that are not answers (its GET stream over HTTP,
+// stdout over stdio). Per-request data lives in router::RequestContext instead.
+#pragma once
+
+#include <boost/json/object.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <utility>
+
+#include "protocol/jsonrpc.h"
+#include "router/router.h"
+
+namespace mcpproxy::session {
+
+namespace json = boost::json;
+using Clock = std::chrono::steady_clock;
+
+class Session {
+ public:
+  explicit Session(std::string id) : id_(std::move(id)), last_seen_(Clock::now()) {}
+
+  const std::string& id() const { return id_; }
+  bool initialized() const { return initialized_; }  // initialize answered
+  const std::string& protocolVersion() const { return protocol_version_; }
+  const json::object& clientCapabilities() const { return client_capabilities_; }
+  const json::object& clientInfo() const { return client_info_; }
+
+  void setInitialized(std::string version, json::object capabilities, json::object client_info);
+  void touch() { last_seen_ = Clock::now(); }
+  Clock::time_point lastSeen() const { return last_seen_; }
+
+  router::RequestContext context() const {
+    return router::RequestContext{protocol_version_, client_capabilities_};
+  }
+
+  // Delivers a server-initiated message (a notification) to the client. The downstream
+  // transport installs the sink; without one the message is dropped.
+  using Sink = std::function<void(const protocol::Message& message)>;
+  void setSink(Sink sink) { sink_ = std::move(sink); }
+  bool hasSink() const { return static_cast<bool>(sink_); }
+  void push(const protocol::Message& message) const {
+    if (sink_) sink_(message);
+  }
+  // Ends whatever stream the transport holds open for this session (called when the session
+  // is deleted or expires).
+  void setCloser(std::function<void()> closer) { closer_ = std::move(closer); }
+  void closeStream() {
+    if (auto closer = std::exchange(closer_, nullptr)) closer();
+  }
+
+ private:
+  std::string id_;
+  bool initialized_ = false;
+  std::string protocol_version_;
+  json::object client_capabilities_;
+  json::object client_info_;
+  Clock::time_point last_seen_;
+  Sink sink_;
+  std::function<void()> closer_;
+};
+
+// Sessions by id, bounded in number and idle time.
+class SessionRegistry {
+ public:
+  SessionRegistry(std::size_t max_sessions, std::chrono::milliseconds idle_timeout)
+      : max_sessions_(max_sessions), idle_timeout_(idle_timeout) {}
+
+  // A new session with a random, unguessable id (128 bits, hex). Evicts the least recently
+  // used session when full.
+  std::shared_ptr<Session> create();
+  std::shared_ptr<Session> find(const std::string& id);
+  bool remove(const std::string& id);
+  // Drops sessions idle longer than the timeout; returns how many.
+  std::size_t expireIdle();
+  void forEach(const std::function<void(Session&)>& fn) const;
+  std::size_t size() const { return sessions_.size(); }
+  // Sessions to remove are told through this (e.g. to close their GET stream).
+  void setOnRemoved(std::function<void(Session&)> fn) { on_removed_ = std::move(fn); }
+
+ private:
+  std::size_t max_sessions_;
+  std::chrono::milliseconds idle_timeout_;
+  std::unordered_map<std::string, std::shared_ptr<Session>> sessions_;
+  std::function<void(Session&)> on_removed_;
+};
+
+}  // namespace mcpproxy::session

@@ -3,6 +3,7 @@
 // by the event loop thread, so there are no locks.
 #include "downstream/http_server.h"
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -14,8 +15,6 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json/serialize.hpp>
-
-#include <algorithm>
 #include <cctype>
 #include <deque>
 #include <unordered_set>
@@ -42,7 +41,8 @@ constexpr std::string_view kVersionHeader = "MCP-Protocol-Version";
 
 std::string lower(std::string_view text) {
   std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   return out;
 }
 
@@ -50,7 +50,8 @@ std::string lower(std::string_view text) {
 std::string hostPart(std::string_view authority) {
   if (authority.starts_with("[")) {
     std::size_t close = authority.find(']');
-    return lower(authority.substr(1, close == std::string_view::npos ? std::string_view::npos : close - 1));
+    return lower(
+        authority.substr(1, close == std::string_view::npos ? std::string_view::npos : close - 1));
   }
   std::size_t colon = authority.find(':');
   return lower(authority.substr(0, colon));
@@ -58,8 +59,10 @@ std::string hostPart(std::string_view authority) {
 
 bool acceptsBoth(std::string_view accept) {
   std::string a = lower(accept);
-  if (a.find("*/*") != std::string::npos) return true;
-  return a.find("application/json") != std::string::npos && a.find("text/event-stream") != std::string::npos;
+  if (a.find("*/*") != std::string::npos)
+    return true;
+  return a.find("application/json") != std::string::npos &&
+         a.find("text/event-stream") != std::string::npos;
 }
 
 std::string errorBody(json::value id, int code, std::string message) {
@@ -83,11 +86,17 @@ struct EventStream {
 struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   Impl(asio::any_io_executor ex, HttpServerOptions opts, session::Dispatcher& d,
        session::SessionRegistry& s)
-      : executor(ex), options(std::move(opts)), dispatcher(d), sessions(s), acceptor(ex),
+      : executor(ex),
+        options(std::move(opts)),
+        dispatcher(d),
+        sessions(s),
+        acceptor(ex),
         sweep_timer(ex) {
     allowed_hosts = {"localhost", "127.0.0.1", "::1"};
-    if (options.host != "0.0.0.0" && options.host != "::") allowed_hosts.insert(lower(options.host));
-    for (const auto& host : options.trusted_hosts) allowed_hosts.insert(lower(host));
+    if (options.host != "0.0.0.0" && options.host != "::")
+      allowed_hosts.insert(lower(options.host));
+    for (const auto& host : options.trusted_hosts)
+      allowed_hosts.insert(lower(host));
   }
 
   asio::any_io_executor executor;
@@ -110,14 +119,18 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   // DNS-rebinding defence: a browser page on another origin must not reach the proxy.
   bool originAllowed(const Request& req) const {
     auto host = req.find(http::field::host);
-    if (host == req.end() || !hostAllowed(host->value())) return false;
+    if (host == req.end() || !hostAllowed(host->value()))
+      return false;
     auto origin = req.find(http::field::origin);
-    if (origin == req.end()) return true;  // not a browser, or same-origin navigation
+    if (origin == req.end())
+      return true;  // not a browser, or same-origin navigation
     std::string_view value = origin->value();
     std::size_t scheme_end = value.find("://");
-    if (scheme_end == std::string_view::npos) return false;  // "null" and other opaque origins
+    if (scheme_end == std::string_view::npos)
+      return false;  // "null" and other opaque origins
     std::string_view scheme = value.substr(0, scheme_end);
-    if (scheme != "http" && scheme != "https") return false;
+    if (scheme != "http" && scheme != "https")
+      return false;
     return hostAllowed(value.substr(scheme_end + 3));
   }
 
@@ -125,14 +138,17 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     auto self = shared_from_this();
     while (!stopping) {
       boost::system::error_code ec;
-      tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+      tcp::socket socket =
+          co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
-        if (stopping || ec == asio::error::operation_aborted) break;
+        if (stopping || ec == asio::error::operation_aborted)
+          break;
         log::warn("http: accept failed: {}", ec.message());
         continue;
       }
       if (connections.size() >= options.max_connections) {
-        log::warn("http: connection limit {} reached; refusing a connection", options.max_connections);
+        log::warn("http: connection limit {} reached; refusing a connection",
+                  options.max_connections);
         socket.close(ec);
         continue;
       }
@@ -147,8 +163,10 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       sweep_timer.expires_after(options.session_sweep_interval);
       boost::system::error_code ec;
       co_await sweep_timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-      if (stopping) break;
-      if (std::size_t n = sessions.expireIdle(); n > 0) log::info("expired {} idle sessions", n);
+      if (stopping)
+        break;
+      if (std::size_t n = sessions.expireIdle(); n > 0)
+        log::info("expired {} idle sessions", n);
     }
   }
 
@@ -163,22 +181,25 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       parser.header_limit(64 * 1024);
       stream.expires_after(options.read_timeout);
       boost::system::error_code ec;
-      co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+      co_await http::async_read(stream, buffer, parser,
+                                asio::redirect_error(asio::use_awaitable, ec));
       if (ec == http::error::body_limit) {
-        co_await writeSimple(stream, 11, http::status::payload_too_large, "application/json",
-                             errorBody(nullptr, kInvalidRequest,
-                                       "Request body exceeds " + std::to_string(options.max_body_bytes) +
-                                           " bytes"),
-                             false);
+        co_await writeSimple(
+            stream, 11, http::status::payload_too_large, "application/json",
+            errorBody(nullptr, kInvalidRequest,
+                      "Request body exceeds " + std::to_string(options.max_body_bytes) + " bytes"),
+            false);
         break;
       }
-      if (ec) break;  // closed, timed out or malformed: nothing sensible to answer
+      if (ec)
+        break;  // closed, timed out or malformed: nothing sensible to answer
       stream.expires_never();
       Request req = parser.release();
       ++in_flight;
       bool keep_alive = co_await handle(stream, req);
       --in_flight;
-      if (!keep_alive || !req.keep_alive()) break;
+      if (!keep_alive || !req.keep_alive())
+        break;
     }
     boost::system::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
@@ -193,9 +214,12 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
                                            std::string_view session_id = {}) {
     http::response<http::string_body> res{status, version};
     res.set(http::field::server, "mcpproxy");
-    if (!content_type.empty()) res.set(http::field::content_type, content_type);
-    if (!session_id.empty()) res.set(kSessionHeader, session_id);
-    if (status == http::status::method_not_allowed) res.set(http::field::allow, "GET, POST, DELETE");
+    if (!content_type.empty())
+      res.set(http::field::content_type, content_type);
+    if (!session_id.empty())
+      res.set(kSessionHeader, session_id);
+    if (status == http::status::method_not_allowed)
+      res.set(http::field::allow, "GET, POST, DELETE");
     res.body() = std::move(body);
     res.keep_alive(keep_alive);
     res.prepare_payload();
@@ -217,11 +241,13 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     res.set(http::field::server, "mcpproxy");
     res.set(http::field::content_type, "text/event-stream");
     res.set(http::field::cache_control, "no-cache");
-    if (!session_id.empty()) res.set(kSessionHeader, session_id);
+    if (!session_id.empty())
+      res.set(kSessionHeader, session_id);
     res.chunked(true);
     http::response_serializer<http::empty_body> serializer{res};
     boost::system::error_code ec;
-    co_await http::async_write_header(stream, serializer, asio::redirect_error(asio::use_awaitable, ec));
+    co_await http::async_write_header(stream, serializer,
+                                      asio::redirect_error(asio::use_awaitable, ec));
     co_return !ec;
   }
 
@@ -229,7 +255,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   asio::awaitable<bool> handle(beast::tcp_stream& stream, Request& req) {
     std::string_view target = req.target();
     std::string_view path = target.substr(0, target.find('?'));
-    if (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+    if (path.size() > 1 && path.back() == '/')
+      path.remove_suffix(1);
     const unsigned version = req.version();
     if (path == "/healthz") {
       co_return co_await writeSimple(stream, version, http::status::ok, "text/plain", "ok\n", true);
@@ -241,36 +268,42 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     if (!originAllowed(req)) {
       log::warn("http: refused a request with Host '{}' Origin '{}'",
                 std::string(req[http::field::host]), std::string(req[http::field::origin]));
-      co_return co_await writeSimple(stream, version, http::status::forbidden, "application/json",
-                                     errorBody(nullptr, kInvalidRequest, "Forbidden: Host or Origin not allowed"),
-                                     false);
+      co_return co_await writeSimple(
+          stream, version, http::status::forbidden, "application/json",
+          errorBody(nullptr, kInvalidRequest, "Forbidden: Host or Origin not allowed"), false);
     }
     switch (req.method()) {
-      case http::verb::post: co_return co_await handlePost(stream, req);
-      case http::verb::get: co_return co_await handleGet(stream, req);
-      case http::verb::delete_: co_return co_await handleDelete(stream, req);
+      case http::verb::post:
+        co_return co_await handlePost(stream, req);
+      case http::verb::get:
+        co_return co_await handleGet(stream, req);
+      case http::verb::delete_:
+        co_return co_await handleDelete(stream, req);
       default:
-        co_return co_await writeSimple(stream, version, http::status::method_not_allowed, "application/json",
-                                       errorBody(nullptr, kInvalidRequest, "Method not allowed"), true);
+        co_return co_await writeSimple(
+            stream, version, http::status::method_not_allowed, "application/json",
+            errorBody(nullptr, kInvalidRequest, "Method not allowed"), true);
     }
   }
 
   // Resolves the Mcp-Session-Id of a non-initialize request, writing 400/404 when it fails.
   asio::awaitable<std::shared_ptr<session::Session>> requireSession(beast::tcp_stream& stream,
-                                                                    const Request& req, bool& keep) {
+                                                                    const Request& req,
+                                                                    bool& keep) {
     auto header = req.find(kSessionHeader);
     if (header == req.end() || header->value().empty()) {
-      keep = co_await writeSimple(stream, req.version(), http::status::bad_request, "application/json",
-                                  errorBody(nullptr, kInvalidRequest,
-                                            "Bad Request: Mcp-Session-Id header is required"),
-                                  true);
+      keep = co_await writeSimple(
+          stream, req.version(), http::status::bad_request, "application/json",
+          errorBody(nullptr, kInvalidRequest, "Bad Request: Mcp-Session-Id header is required"),
+          true);
       co_return nullptr;
     }
     auto session = sessions.find(std::string(header->value()));
     if (!session) {
       // 404 tells a client its session is gone and it must initialize again.
-      keep = co_await writeSimple(stream, req.version(), http::status::not_found, "application/json",
-                                  errorBody(nullptr, -32001, "Session not found"), true);
+      keep =
+          co_await writeSimple(stream, req.version(), http::status::not_found, "application/json",
+                               errorBody(nullptr, -32001, "Session not found"), true);
       co_return nullptr;
     }
     co_return session;
@@ -282,49 +315,63 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       return writeSimple(stream, version, status, "application/json", std::move(body), true);
     };
     if (!acceptsBoth(req[http::field::accept])) {
-      co_return co_await reply(http::status::not_acceptable,
-                               errorBody(nullptr, kInvalidRequest,
-                                         "Not Acceptable: Accept must list application/json and text/event-stream"));
+      co_return co_await reply(
+          http::status::not_acceptable,
+          errorBody(nullptr, kInvalidRequest,
+                    "Not Acceptable: Accept must list application/json and text/event-stream"));
     }
     if (!lower(req[http::field::content_type]).starts_with("application/json")) {
-      co_return co_await reply(http::status::unsupported_media_type,
-                               errorBody(nullptr, kInvalidRequest,
-                                         "Unsupported Media Type: Content-Type must be application/json"));
+      co_return co_await reply(
+          http::status::unsupported_media_type,
+          errorBody(nullptr, kInvalidRequest,
+                    "Unsupported Media Type: Content-Type must be application/json"));
     }
     if (auto header = req.find(kVersionHeader);
         header != req.end() && !protocol::isSupportedVersion(header->value())) {
-      co_return co_await reply(http::status::bad_request,
-                               errorBody(nullptr, kInvalidRequest,
-                                         "Bad Request: Unsupported protocol version: " +
-                                             std::string(header->value()) + " (supported versions: " +
-                                             std::string(protocol::supportedVersionsText()) + ")"));
+      co_return co_await reply(
+          http::status::bad_request,
+          errorBody(nullptr, kInvalidRequest,
+                    "Bad Request: Unsupported protocol version: " + std::string(header->value()) +
+                        " (supported versions: " + std::string(protocol::supportedVersionsText()) +
+                        ")"));
     }
     protocol::Limits limits{options.max_body_bytes, options.max_json_depth};
     auto value = protocol::parseJson(req.body(), limits);
-    if (!value) co_return co_await reply(http::status::bad_request, protocol::serialize(protocol::makeError(value.error())));
-    if (value->is_array()) co_return co_await handleBatch(stream, req, value->get_array());
+    if (!value)
+      co_return co_await reply(http::status::bad_request,
+                               protocol::serialize(protocol::makeError(value.error())));
+    if (value->is_array())
+      co_return co_await handleBatch(stream, req, value->get_array());
 
     auto message = protocol::toMessage(*value);
-    if (!message) co_return co_await reply(http::status::bad_request, protocol::serialize(protocol::makeError(message.error())));
+    if (!message)
+      co_return co_await reply(http::status::bad_request,
+                               protocol::serialize(protocol::makeError(message.error())));
 
     if (message->isRequest() && message->method == "initialize") {
       auto session = sessions.create();
       auto response = co_await dispatcher.handle(session, std::move(*message));
       bool ok = response && response->kind == protocol::MessageKind::kResult;
-      if (!ok) sessions.remove(session->id());
+      if (!ok)
+        sessions.remove(session->id());
+      // A local, not `ok ? id : ""` in the co_await operand: g++ 12 destroys such conditional
+      // temporaries even when they were never constructed (double free).
+      std::string session_header = ok ? session->id() : std::string();
       co_return co_await writeSimple(stream, version, http::status::ok, "application/json",
-                                     protocol::serialize(*response), true, ok ? session->id() : "");
+                                     protocol::serialize(*response), true, session_header);
     }
 
     bool keep = true;
     auto session = co_await requireSession(stream, req, keep);
-    if (!session) co_return keep;
+    if (!session)
+      co_return keep;
 
     if (!message->isRequest()) {
       co_await dispatcher.handle(session, std::move(*message));
       co_return co_await writeSimple(stream, version, http::status::accepted, "", "", true);
     }
-    if (message->method == "tools/call") co_return co_await replyAsStream(stream, req, session, std::move(*message));
+    if (message->method == "tools/call")
+      co_return co_await replyAsStream(stream, req, session, std::move(*message));
     auto response = co_await dispatcher.handle(session, std::move(*message));
     co_return co_await reply(http::status::ok, protocol::serialize(*response));
   }
@@ -332,7 +379,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   // A request that may run long is answered on an SSE stream: headers go out at once and
   // comment pings keep idle-timeout-happy clients and intermediaries from dropping it.
   asio::awaitable<bool> replyAsStream(beast::tcp_stream& stream, const Request& req,
-                                      std::shared_ptr<session::Session> session, protocol::Message message) {
+                                      std::shared_ptr<session::Session> session,
+                                      protocol::Message message) {
     struct Outcome {
       explicit Outcome(asio::any_io_executor ex) : signal(ex) {}
       std::optional<protocol::Message> response;
@@ -350,42 +398,50 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         }(dispatcher, session, std::move(message), outcome),
         asio::detached);
 
-    if (!co_await writeStreamHeader(stream, req.version(), {})) co_return false;
+    if (!co_await writeStreamHeader(stream, req.version(), {}))
+      co_return false;
     while (!outcome->done) {
       outcome->signal.expires_after(options.keepalive_interval);
       boost::system::error_code ec;
       co_await outcome->signal.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       if (!outcome->done && !ec) {
         // A dropped connection is not a cancellation (spec); the call finishes unobserved.
-        if (!co_await writeChunk(stream, ": keepalive\n\n")) co_return false;
+        if (!co_await writeChunk(stream, ": keepalive\n\n"))
+          co_return false;
       }
     }
     if (outcome->response) {
       protocol::SseEvent event;
       event.event = "message";
       event.data = protocol::serialize(*outcome->response);
-      if (!co_await writeChunk(stream, protocol::formatSseEvent(event))) co_return false;
+      if (!co_await writeChunk(stream, protocol::formatSseEvent(event)))
+        co_return false;
     }
     boost::system::error_code ec;
-    co_await asio::async_write(stream, http::make_chunk_last(), asio::redirect_error(asio::use_awaitable, ec));
+    co_await asio::async_write(stream, http::make_chunk_last(),
+                               asio::redirect_error(asio::use_awaitable, ec));
     co_return !ec;
   }
 
   // JSON-RPC batches exist only in protocol 2025-03-26.
-  asio::awaitable<bool> handleBatch(beast::tcp_stream& stream, const Request& req, const json::array& batch) {
+  asio::awaitable<bool> handleBatch(beast::tcp_stream& stream, const Request& req,
+                                    const json::array& batch) {
     const unsigned version = req.version();
     bool keep = true;
     auto session = co_await requireSession(stream, req, keep);
-    if (!session) co_return keep;
+    if (!session)
+      co_return keep;
     if (session->protocolVersion() != "2025-03-26") {
-      co_return co_await writeSimple(stream, version, http::status::bad_request, "application/json",
-                                     errorBody(nullptr, kInvalidRequest,
-                                               "Invalid Request: batches are only allowed in protocol 2025-03-26"),
-                                     true);
+      co_return co_await writeSimple(
+          stream, version, http::status::bad_request, "application/json",
+          errorBody(nullptr, kInvalidRequest,
+                    "Invalid Request: batches are only allowed in protocol 2025-03-26"),
+          true);
     }
     if (batch.empty()) {
-      co_return co_await writeSimple(stream, version, http::status::bad_request, "application/json",
-                                     errorBody(nullptr, kInvalidRequest, "Invalid Request: empty batch"), true);
+      co_return co_await writeSimple(
+          stream, version, http::status::bad_request, "application/json",
+          errorBody(nullptr, kInvalidRequest, "Invalid Request: empty batch"), true);
     }
     json::array responses;
     for (const auto& element : batch) {
@@ -400,9 +456,11 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         continue;
       }
       auto response = co_await dispatcher.handle(session, std::move(*message));
-      if (response) responses.push_back(protocol::toJson(*response));
+      if (response)
+        responses.push_back(protocol::toJson(*response));
     }
-    if (responses.empty()) co_return co_await writeSimple(stream, version, http::status::accepted, "", "", true);
+    if (responses.empty())
+      co_return co_await writeSimple(stream, version, http::status::accepted, "", "", true);
     co_return co_await writeSimple(stream, version, http::status::ok, "application/json",
                                    json::serialize(responses), true);
   }
@@ -410,26 +468,28 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   asio::awaitable<bool> handleGet(beast::tcp_stream& stream, const Request& req) {
     const unsigned version = req.version();
     if (lower(req[http::field::accept]).find("text/event-stream") == std::string::npos) {
-      co_return co_await writeSimple(stream, version, http::status::not_acceptable, "application/json",
-                                     errorBody(nullptr, kInvalidRequest,
-                                               "Not Acceptable: Accept must list text/event-stream"),
-                                     true);
+      co_return co_await writeSimple(
+          stream, version, http::status::not_acceptable, "application/json",
+          errorBody(nullptr, kInvalidRequest, "Not Acceptable: Accept must list text/event-stream"),
+          true);
     }
     bool keep = true;
     auto session = co_await requireSession(stream, req, keep);
-    if (!session) co_return keep;
+    if (!session)
+      co_return keep;
     if (session->hasSink()) {
-      co_return co_await writeSimple(stream, version, http::status::conflict, "application/json",
-                                     errorBody(nullptr, kInvalidRequest,
-                                               "Conflict: only one GET stream per session"),
-                                     true);
+      co_return co_await writeSimple(
+          stream, version, http::status::conflict, "application/json",
+          errorBody(nullptr, kInvalidRequest, "Conflict: only one GET stream per session"), true);
     }
     auto events = std::make_shared<EventStream>(executor);
     std::weak_ptr<EventStream> weak = events;
     session->setSink([weak](const protocol::Message& message) {
       auto stream = weak.lock();
-      if (!stream || stream->closed) return;
-      if (stream->events.size() >= kMaxQueuedEvents) stream->events.pop_front();
+      if (!stream || stream->closed)
+        return;
+      if (stream->events.size() >= kMaxQueuedEvents)
+        stream->events.pop_front();
       protocol::SseEvent event;
       event.event = "message";
       event.data = protocol::serialize(message);
@@ -450,7 +510,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         events->signal.expires_after(options.keepalive_interval);
         boost::system::error_code ec;
         co_await events->signal.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-        if (!ec && events->events.empty()) ok = co_await writeChunk(stream, ": keepalive\n\n");
+        if (!ec && events->events.empty())
+          ok = co_await writeChunk(stream, ": keepalive\n\n");
         continue;
       }
       std::string text = std::move(events->events.front());
@@ -464,7 +525,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     session->setCloser(nullptr);
     if (ok) {
       boost::system::error_code ec;
-      co_await asio::async_write(stream, http::make_chunk_last(), asio::redirect_error(asio::use_awaitable, ec));
+      co_await asio::async_write(stream, http::make_chunk_last(),
+                                 asio::redirect_error(asio::use_awaitable, ec));
     }
     co_return false;  // a stream's connection is not reused
   }
@@ -472,7 +534,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   asio::awaitable<bool> handleDelete(beast::tcp_stream& stream, const Request& req) {
     bool keep = true;
     auto session = co_await requireSession(stream, req, keep);
-    if (!session) co_return keep;
+    if (!session)
+      co_return keep;
     sessions.remove(session->id());
     log::info("session {}: ended by the client", session->id().substr(0, 8));
     co_return co_await writeSimple(stream, req.version(), http::status::ok, "", "", true);
@@ -494,13 +557,18 @@ HttpServer::~HttpServer() {
 Result<unsigned short> HttpServer::listen() {
   boost::system::error_code ec;
   auto address = asio::ip::make_address(impl_->options.host, ec);
-  if (ec) return makeError(ErrorCode::kInvalidArgument, "listen host must be an IP address, got '" + impl_->options.host + "'");
+  if (ec)
+    return makeError(ErrorCode::kInvalidArgument,
+                     "listen host must be an IP address, got '" + impl_->options.host + "'");
   tcp::endpoint endpoint(address, impl_->options.port);
   auto& acceptor = impl_->acceptor;
   acceptor.open(endpoint.protocol(), ec);
-  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) acceptor.bind(endpoint, ec);
-  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (!ec)
+    acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec)
+    acceptor.bind(endpoint, ec);
+  if (!ec)
+    acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
     return makeError(ErrorCode::kIo, "cannot listen on " + impl_->options.host + ":" +
                                          std::to_string(impl_->options.port) + ": " + ec.message());
@@ -529,7 +597,8 @@ asio::awaitable<void> HttpServer::stop(std::chrono::milliseconds grace) {
     timer.expires_after(std::chrono::milliseconds(20));
     co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
-  for (auto* connection : impl->connections) connection->socket().close(ec);
+  for (auto* connection : impl->connections)
+    connection->socket().close(ec);
 }
 
 }  // namespace mcpproxy::downstream

@@ -39,23 +39,24 @@ asio::awaitable<Result<ServerInfo>> UpstreamClient::connect(milliseconds timeout
   handlers.on_message = [this](json::value message) { onMessage(std::move(message)); };
   handlers.on_closed = [this](Error error) { onTransportClosed(std::move(error)); };
   auto started = co_await transport_->start(std::move(handlers));
-  if (!started) co_return std::unexpected(started.error());
+  if (!started)
+    co_return std::unexpected(started.error());
   open_ = true;
 
-  json::object params{
-      {"protocolVersion", protocol::kLatestVersion},
-      // Only what the proxy implements for upstreams today: no sampling, roots or elicitation
-      // (relaying those arrives with issue 3).
-      {"capabilities", json::object{}},
-      {"clientInfo", json::object{{"name", "mcpproxy"}, {"version", "0.1.0"}}}};
+  json::object params{{"protocolVersion", protocol::kLatestVersion},
+                      // Only what the proxy implements for upstreams today: no sampling, roots or
+                      // elicitation (relaying those arrives with issue 3).
+                      {"capabilities", json::object{}},
+                      {"clientInfo", json::object{{"name", "mcpproxy"}, {"version", "0.1.0"}}}};
   auto response = co_await request("initialize", std::move(params), timeout);
-  if (!response) co_return std::unexpected(response.error());
+  if (!response)
+    co_return std::unexpected(response.error());
   if (response->is_error) {
     const auto* message = response->error.if_contains("message");
     co_return makeError(ErrorCode::kProtocol,
-                        "initialize rejected: " +
-                            (message && message->is_string() ? std::string(message->get_string())
-                                                             : std::string("(no message)")));
+                        "initialize rejected: " + (message && message->is_string()
+                                                       ? std::string(message->get_string())
+                                                       : std::string("(no message)")));
   }
   const json::object* result = response->result.if_object();
   const json::value* version = result ? result->if_contains("protocolVersion") : nullptr;
@@ -85,7 +86,8 @@ asio::awaitable<Result<ServerInfo>> UpstreamClient::connect(milliseconds timeout
 
 asio::awaitable<Result<Response>> UpstreamClient::request(std::string method, json::value params,
                                                           milliseconds timeout) {
-  if (!open_) co_return makeError(ErrorCode::kUnavailable, "not connected");
+  if (!open_)
+    co_return makeError(ErrorCode::kUnavailable, "not connected");
   std::int64_t id = next_id_++;
   auto pending = std::make_shared<Pending>(executor_);
   pending->timer.expires_after(timeout);
@@ -101,7 +103,8 @@ asio::awaitable<Result<Response>> UpstreamClient::request(std::string method, js
     boost::system::error_code ec;
     co_await pending->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
-  if (pending->outcome) co_return std::move(*pending->outcome);
+  if (pending->outcome)
+    co_return std::move(*pending->outcome);
 
   // Deadline passed: forget the id (a late response is ignored) and tell the server.
   pending_.erase(id);
@@ -113,20 +116,22 @@ asio::awaitable<Result<Response>> UpstreamClient::request(std::string method, js
     cancel["reason"] = "mcpproxy: request timed out";
     co_await notify("notifications/cancelled", std::move(cancel));
   }
-  co_return makeError(ErrorCode::kTimeout,
-                      "no answer to " + method + " within " +
-                          std::to_string(timeout.count()) + " ms");
+  co_return makeError(ErrorCode::kTimeout, "no answer to " + method + " within " +
+                                               std::to_string(timeout.count()) + " ms");
 }
 
 asio::awaitable<void> UpstreamClient::notify(std::string method, json::value params) {
-  if (!open_) co_return;
-  auto sent =
-      co_await transport_->send(protocol::toJson(protocol::makeNotification(method, std::move(params))));
-  if (!sent) log::debug("upstream {}: cannot send {}: {}", server_name_, method, sent.error().message);
+  if (!open_)
+    co_return;
+  auto sent = co_await transport_->send(
+      protocol::toJson(protocol::makeNotification(method, std::move(params))));
+  if (!sent)
+    log::debug("upstream {}: cannot send {}: {}", server_name_, method, sent.error().message);
 }
 
 asio::awaitable<void> UpstreamClient::close() {
-  if (closing_) co_return;
+  if (closing_)
+    co_return;
   closing_ = true;
   open_ = false;
   failAll(Error{ErrorCode::kUnavailable, "connection closed"});
@@ -135,7 +140,8 @@ asio::awaitable<void> UpstreamClient::close() {
 
 void UpstreamClient::onMessage(json::value message) {
   if (message.is_array()) {
-    for (const auto& element : message.get_array()) onOneMessage(element);
+    for (const auto& element : message.get_array())
+      onOneMessage(element);
   } else {
     onOneMessage(message);
   }
@@ -177,7 +183,8 @@ void UpstreamClient::onOneMessage(const json::value& value) {
       asio::co_spawn(executor_, answerServerRequest(message->id, message->method), asio::detached);
       return;
     case protocol::MessageKind::kNotification:
-      if (handlers_.on_notification) handlers_.on_notification(message->method, message->params);
+      if (handlers_.on_notification)
+        handlers_.on_notification(message->method, message->params);
       return;
   }
 }
@@ -189,14 +196,17 @@ asio::awaitable<void> UpstreamClient::answerServerRequest(json::value id, std::s
       method == "ping" ? protocol::makeResult(id, json::object{})
                        : protocol::makeError(id, protocol::rpc_error::kMethodNotFound,
                                              "mcpproxy does not support " + method + " yet");
-  if (open_) (void)co_await transport_->send(protocol::toJson(reply));
+  if (open_)
+    (void)co_await transport_->send(protocol::toJson(reply));
 }
 
 void UpstreamClient::onTransportClosed(Error error) {
-  if (closing_) return;
+  if (closing_)
+    return;
   open_ = false;
   failAll(error);
-  if (handlers_.on_closed) handlers_.on_closed(error);
+  if (handlers_.on_closed)
+    handlers_.on_closed(error);
 }
 
 void UpstreamClient::failAll(const Error& error) {

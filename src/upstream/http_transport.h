@@ -4,7 +4,6 @@
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
-
 #include <chrono>
 #include <memory>
 #include <string>
@@ -15,7 +14,8 @@
 namespace mcpproxy::upstream {
 
 struct HttpOptions {
-  std::string url;           // http:// or https://
+  std::string server_name;    // for logs
+  std::string url;            // http:// or https://
   config::KeyValues headers;  // custom headers (may hold secrets: never logged)
   std::size_t max_message_bytes = 16 * 1024 * 1024;
   std::size_t max_json_depth = 64;

@@ -4,7 +4,6 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
-
 #include <functional>
 #include <memory>
 #include <string_view>
@@ -17,8 +16,9 @@ namespace mcpproxy::upstream {
 
 class UpstreamManager {
  public:
-  UpstreamManager(boost::asio::any_io_executor executor, const std::vector<config::ServerConfig>& servers,
-                  UpstreamOptions options, std::function<void()> on_change);
+  UpstreamManager(boost::asio::any_io_executor executor,
+                  const std::vector<config::ServerConfig>& servers, UpstreamOptions options,
+                  std::function<void()> on_change);
 
   // Starts every upstream's supervision at once: slow servers do not delay the others.
   void startAll();

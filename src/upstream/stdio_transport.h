@@ -4,7 +4,6 @@
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
-
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -17,10 +16,11 @@
 namespace mcpproxy::upstream {
 
 struct StdioOptions {
-  std::string command;  // looked up in PATH when it has no '/'
+  std::string server_name;  // for logs
+  std::string command;      // looked up in PATH when it has no '/'
   std::vector<std::string> args;
-  config::KeyValues env;    // configured env; added on top of the allowlisted parent env
-  std::string working_dir;  // empty: inherit
+  config::KeyValues env;             // configured env; added on top of the allowlisted parent env
+  std::string working_dir;           // empty: inherit
   std::filesystem::path stderr_log;  // appended; rotated to "<file>.1" past max_log_bytes
   std::size_t max_log_bytes = 10 * 1024 * 1024;
   std::size_t max_line_bytes = 16 * 1024 * 1024;  // longer stdout lines are dropped

@@ -7,7 +7,6 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/value.hpp>
-
 #include <functional>
 #include <string>
 #include <string_view>

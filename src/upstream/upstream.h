@@ -8,7 +8,6 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json/object.hpp>
-
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -93,8 +92,8 @@ class Upstream : public std::enable_shared_from_this<Upstream> {
   bool refreshing_ = false;
   bool refresh_again_ = false;
   int failures_ = 0;
-  boost::asio::steady_timer wake_;          // cancelled to wake the supervision loop
-  boost::asio::steady_timer done_;          // cancelled when the supervision loop ends
+  boost::asio::steady_timer wake_;  // cancelled to wake the supervision loop
+  boost::asio::steady_timer done_;  // cancelled when the supervision loop ends
   // Calls waiting for a connecting upstream; each is woken on every state change.
   std::vector<boost::asio::steady_timer*> state_waiters_;
 };

@@ -9,6 +9,8 @@
 // handler is called afterwards) and cancels every socket.
 #include "upstream/http_transport.h"
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <array>
 #include <boost/asio/as_tuple.hpp>
@@ -25,6 +27,7 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
+#include <cerrno>
 #include <optional>
 #include <set>
 #include <vector>
@@ -88,6 +91,9 @@ bool hasLineBreak(std::string_view text) {
 }
 
 // One HTTP/1.1 connection, plain or TLS.
+struct Connection;
+bool idleConnectionUsable(Connection& conn);
+
 struct Connection {
   std::optional<beast::tcp_stream> tcp;
   std::optional<beast::ssl_stream<beast::tcp_stream>> tls;
@@ -104,6 +110,18 @@ struct Connection {
     return tls ? f(*tls) : f(*tcp);
   }
 };
+
+// A pooled connection is reusable only when the server has not closed it meanwhile (Node's
+// http server drops idle keep-alive connections after 5 s) and sent nothing unasked. Peeking
+// avoids writing a POST into a dead socket and losing the request.
+bool idleConnectionUsable(Connection& conn) {
+  auto& socket = conn.lowest().socket();
+  if (!socket.is_open())
+    return false;
+  char byte;
+  ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
 
 // What one exchange produced.
 struct Reply {
@@ -198,8 +216,9 @@ struct State : std::enable_shared_from_this<State> {
     while (!idle.empty()) {
       auto conn = std::move(idle.back());
       idle.pop_back();
-      if (conn->lowest().socket().is_open())
+      if (idleConnectionUsable(*conn))
         co_return conn;
+      conn->cancel();
     }
     co_return co_await connect();
   }

@@ -47,7 +47,7 @@ namespace {
 // Variables a child inherits from the proxy. Everything else (tokens of other tools, cloud
 // credentials) stays out unless the server's config names it.
 bool isAllowlisted(std::string_view name) {
-  static constexpr std::array<std::string_view, 16> kExact = {"PATH",
+  static constexpr std::array<std::string_view, 15> kExact = {"PATH",
                                                               "HOME",
                                                               "USER",
                                                               "LOGNAME",
@@ -57,12 +57,11 @@ bool isAllowlisted(std::string_view name) {
                                                               "TERM",
                                                               "TMPDIR",
                                                               "TZ",
-                                                              "PWD",
+                                                              "COLORTERM",
                                                               "SYSTEMROOT",
                                                               "NODE_EXTRA_CA_CERTS",
                                                               "SSL_CERT_FILE",
-                                                              "SSL_CERT_DIR",
-                                                              "COLORTERM"};
+                                                              "SSL_CERT_DIR"};
   for (auto exact : kExact) {
     if (name == exact)
       return true;

@@ -12,7 +12,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/use_awaitable.hpp>
-
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
@@ -60,10 +59,11 @@ Result<void> ensurePrivateDirectory(const fs::path& dir) {
 int runServe(const ServeOptions& options) {
   // 1. Where things live.
   fs::path default_dir = homeDirectory() / ".mcpproxy";
-  fs::path config_path = options.config_path.empty()
-                             ? (options.data_dir.empty() ? default_dir : expandHome(options.data_dir)) /
-                                   "mcp_config.json"
-                             : expandHome(options.config_path);
+  fs::path config_path =
+      options.config_path.empty()
+          ? (options.data_dir.empty() ? default_dir : expandHome(options.data_dir)) /
+                "mcp_config.json"
+          : expandHome(options.config_path);
 
   // 2. The configuration, created with safe defaults on first run.
   std::error_code ec;
@@ -76,7 +76,8 @@ int runServe(const ServeOptions& options) {
       std::fprintf(stderr, "mcpproxy: %s\n", dir.error().message.c_str());
       return 1;
     }
-    if (auto written = config::writeFileAtomic(config_path, config::defaultConfigText()); !written) {
+    if (auto written = config::writeFileAtomic(config_path, config::defaultConfigText());
+        !written) {
       std::fprintf(stderr, "mcpproxy: %s\n", written.error().message.c_str());
       return 1;
     }
@@ -151,10 +152,13 @@ int runServe(const ServeOptions& options) {
 
   if (options.stdio) {
     stdio.emplace(executor, *dispatcher, sessions, limits);
-    asio::co_spawn(executor, [&]() -> asio::awaitable<void> {
-      co_await stdio->run();
-      co_await shutdown();
-    }, asio::detached);
+    asio::co_spawn(
+        executor,
+        [&]() -> asio::awaitable<void> {
+          co_await stdio->run();
+          co_await shutdown();
+        },
+        asio::detached);
     log::info("serving one client on stdin/stdout");
   } else {
     downstream::HttpServerOptions http_options;
@@ -170,18 +174,20 @@ int runServe(const ServeOptions& options) {
       return 1;
     }
     http->start();
-    std::string host = listen->host.find(':') != std::string::npos ? "[" + listen->host + "]" : listen->host;
+    std::string host =
+        listen->host.find(':') != std::string::npos ? "[" + listen->host + "]" : listen->host;
     log::info("listening on http://{}:{} (endpoints /mcp and /mcp/all; config {})", host, *port,
               config_path.string());
   }
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
-  std::function<void(boost::system::error_code, int)> on_signal = [&](boost::system::error_code error, int signal) {
-    if (error) return;
-    log::info("received signal {}", signal);
-    asio::co_spawn(executor, shutdown(), asio::detached);
-    signals.async_wait(on_signal);  // a second signal during shutdown is logged and ignored
-  };
+  std::function<void(boost::system::error_code, int)> on_signal =
+      [&](boost::system::error_code error, int signal) {
+        if (error) return;
+        log::info("received signal {}", signal);
+        asio::co_spawn(executor, shutdown(), asio::detached);
+        signals.async_wait(on_signal);  // a second signal during shutdown is logged and ignored
+      };
   signals.async_wait(on_signal);
 
   upstreams.startAll();

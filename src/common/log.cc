@@ -15,12 +15,18 @@ std::shared_ptr<spdlog::logger> g_logger;
 
 spdlog::level::level_enum toSpd(Level level) {
   switch (level) {
-    case Level::kTrace: return spdlog::level::trace;
-    case Level::kDebug: return spdlog::level::debug;
-    case Level::kInfo: return spdlog::level::info;
-    case Level::kWarn: return spdlog::level::warn;
-    case Level::kError: return spdlog::level::err;
-    case Level::kOff: return spdlog::level::off;
+    case Level::kTrace:
+      return spdlog::level::trace;
+    case Level::kDebug:
+      return spdlog::level::debug;
+    case Level::kInfo:
+      return spdlog::level::info;
+    case Level::kWarn:
+      return spdlog::level::warn;
+    case Level::kError:
+      return spdlog::level::err;
+    case Level::kOff:
+      return spdlog::level::off;
   }
   return spdlog::level::info;
 }
@@ -52,13 +58,17 @@ void init(const Options& options) {
   setLevel(options.level);
 }
 
-void setLevel(Level level) { g_level.store(level, std::memory_order_relaxed); }
+void setLevel(Level level) {
+  g_level.store(level, std::memory_order_relaxed);
+}
 
 bool enabled(Level level) {
   return level >= g_level.load(std::memory_order_relaxed) && level != Level::kOff;
 }
 
-void write(Level level, std::string_view message) { logger().log(toSpd(level), message); }
+void write(Level level, std::string_view message) {
+  logger().log(toSpd(level), message);
+}
 
 std::optional<Level> parseLevel(std::string_view name) {
   if (name == "trace") return Level::kTrace;

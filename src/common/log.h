@@ -5,8 +5,8 @@
 
 #include <fmt/format.h>
 
-#include <string>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace mcpproxy::log {

@@ -11,7 +11,7 @@ namespace mcpproxy {
 enum class ErrorCode {
   kInvalidArgument,  // bad input from a user, a client or an upstream
   kNotFound,
-  kUnavailable,     // the peer is down, not connected, or refused
+  kUnavailable,  // the peer is down, not connected, or refused
   kTimeout,
   kCancelled,
   kIo,              // OS-level failure (file, socket, pipe)

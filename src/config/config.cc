@@ -3,14 +3,15 @@
 #include "config/config.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-
-#include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <set>
@@ -29,14 +30,20 @@ std::unexpected<Error> fieldError(const Path& path, std::string what) {
 
 const char* typeName(const json::value& v) {
   switch (v.kind()) {
-    case json::kind::null: return "null";
-    case json::kind::bool_: return "a boolean";
+    case json::kind::null:
+      return "null";
+    case json::kind::bool_:
+      return "a boolean";
     case json::kind::int64:
     case json::kind::uint64:
-    case json::kind::double_: return "a number";
-    case json::kind::string: return "a string";
-    case json::kind::array: return "an array";
-    case json::kind::object: return "an object";
+    case json::kind::double_:
+      return "a number";
+    case json::kind::string:
+      return "a string";
+    case json::kind::array:
+      return "an array";
+    case json::kind::object:
+      return "an object";
   }
   return "a value";
 }
@@ -47,7 +54,8 @@ Result<std::string> getString(const json::value& v, const Path& path) {
 }
 
 Result<bool> getBool(const json::value& v, const Path& path) {
-  if (!v.is_bool()) return fieldError(path, std::string("expected true or false, got ") + typeName(v));
+  if (!v.is_bool())
+    return fieldError(path, std::string("expected true or false, got ") + typeName(v));
   return v.get_bool();
 }
 
@@ -58,7 +66,8 @@ Result<std::size_t> getPositive(const json::value& v, const Path& path) {
 }
 
 Result<std::vector<std::string>> getStringArray(const json::value& v, const Path& path) {
-  if (!v.is_array()) return fieldError(path, std::string("expected an array of strings, got ") + typeName(v));
+  if (!v.is_array())
+    return fieldError(path, std::string("expected an array of strings, got ") + typeName(v));
   std::vector<std::string> out;
   const auto& array = v.get_array();
   for (std::size_t i = 0; i < array.size(); ++i) {
@@ -72,7 +81,8 @@ Result<std::vector<std::string>> getStringArray(const json::value& v, const Path
 // env/headers: an object of string values. Numbers and booleans are accepted and converted,
 // because hand-written configs often say {"PORT": 3000}.
 Result<KeyValues> getKeyValues(const json::value& v, const Path& path) {
-  if (!v.is_object()) return fieldError(path, std::string("expected an object of strings, got ") + typeName(v));
+  if (!v.is_object())
+    return fieldError(path, std::string("expected an object of strings, got ") + typeName(v));
   KeyValues out;
   for (const auto& [key, value] : v.get_object()) {
     std::string field = path + "." + std::string(key);
@@ -97,10 +107,12 @@ Result<Protocol> parseProtocol(const json::value& v, const Path& path) {
   auto s = getString(v, path);
   if (!s) return std::unexpected(s.error());
   if (*s == "stdio") return Protocol::kStdio;
-  if (*s == "http" || *s == "streamable-http" || *s == "streamableHttp") return Protocol::kStreamableHttp;
+  if (*s == "http" || *s == "streamable-http" || *s == "streamableHttp")
+    return Protocol::kStreamableHttp;
   if (*s == "sse") return Protocol::kSse;
   if (*s == "auto" || s->empty()) return Protocol::kAuto;
-  return fieldError(path, "unknown protocol \"" + *s + "\" (use stdio, http, sse, streamable-http or auto)");
+  return fieldError(
+      path, "unknown protocol \"" + *s + "\" (use stdio, http, sse, streamable-http or auto)");
 }
 
 Result<ServerConfig> parseServer(const json::object& object, const Path& path,
@@ -191,7 +203,8 @@ Result<void> parseServers(const json::value& value, Config& config,
     const auto& array = value.get_array();
     for (std::size_t i = 0; i < array.size(); ++i) {
       Path path = "mcpServers[" + std::to_string(i) + "]";
-      if (!array[i].is_object()) return fieldError(path, std::string("expected an object, got ") + typeName(array[i]));
+      if (!array[i].is_object())
+        return fieldError(path, std::string("expected an object, got ") + typeName(array[i]));
       auto server = parseServer(array[i].get_object(), path, warnings);
       if (!server) return std::unexpected(server.error());
       config.servers.push_back(std::move(*server));
@@ -200,7 +213,8 @@ Result<void> parseServers(const json::value& value, Config& config,
     config.servers_as_object = true;
     for (const auto& [name, entry] : value.get_object()) {
       Path path = "mcpServers." + std::string(name);
-      if (!entry.is_object()) return fieldError(path, std::string("expected an object, got ") + typeName(entry));
+      if (!entry.is_object())
+        return fieldError(path, std::string("expected an object, got ") + typeName(entry));
       json::object object = entry.get_object();
       if (object.contains("name") && object["name"] != json::value(name)) {
         return fieldError(path + ".name", "differs from the key \"" + std::string(name) + "\"");
@@ -211,7 +225,8 @@ Result<void> parseServers(const json::value& value, Config& config,
       config.servers.push_back(std::move(*server));
     }
   } else if (!value.is_null()) {
-    return fieldError("mcpServers", std::string("expected an array or an object, got ") + typeName(value));
+    return fieldError("mcpServers",
+                      std::string("expected an array or an object, got ") + typeName(value));
   }
   std::set<std::string> seen;
   for (std::size_t i = 0; i < config.servers.size(); ++i) {
@@ -222,6 +237,8 @@ Result<void> parseServers(const json::value& value, Config& config,
   return {};
 }
 
+constexpr std::size_t kMaxJsonDepth = 1000;
+
 bool isLoopbackHost(std::string_view host) {
   return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.starts_with("127.");
 }
@@ -230,10 +247,14 @@ bool isLoopbackHost(std::string_view host) {
 
 std::string_view protocolName(Protocol protocol) {
   switch (protocol) {
-    case Protocol::kAuto: return "auto";
-    case Protocol::kStdio: return "stdio";
-    case Protocol::kStreamableHttp: return "streamable-http";
-    case Protocol::kSse: return "sse";
+    case Protocol::kAuto:
+      return "auto";
+    case Protocol::kStdio:
+      return "stdio";
+    case Protocol::kStreamableHttp:
+      return "streamable-http";
+    case Protocol::kSse:
+      return "sse";
   }
   return "auto";
 }
@@ -243,14 +264,19 @@ Protocol ServerConfig::effectiveProtocol() const {
   return command.empty() ? Protocol::kStreamableHttp : Protocol::kStdio;
 }
 
+// Durations are capped at one year.
+constexpr double kMaxDurationMs = 86400.0 * 365 * 1000;
+
 Result<milliseconds> parseDuration(const json::value& value) {
   if (value.is_number()) {
     double seconds = value.to_number<double>();
-    if (seconds < 0 || seconds > 86400.0 * 365) return makeError(ErrorCode::kInvalidArgument, "duration out of range");
+    if (seconds < 0 || seconds * 1000 > kMaxDurationMs)
+      return makeError(ErrorCode::kInvalidArgument, "duration out of range");
     return milliseconds(static_cast<long long>(seconds * 1000));
   }
   if (!value.is_string()) {
-    return makeError(ErrorCode::kInvalidArgument, "expected a duration like \"30s\" or a number of seconds");
+    return makeError(ErrorCode::kInvalidArgument,
+                     "expected a duration like \"30s\" or a number of seconds");
   }
   std::string_view text = value.get_string();
   // Sum of <number><unit> parts, Go style: "1m30s", "500ms", "2h".
@@ -260,7 +286,8 @@ Result<milliseconds> parseDuration(const json::value& value) {
   while (!rest.empty()) {
     double number = 0;
     auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), number);
-    if (ec != std::errc() || number < 0) {
+    // from_chars also accepts "inf" and "nan"; !(number >= 0) rejects NaN as well.
+    if (ec != std::errc() || !(number >= 0) || !std::isfinite(number)) {
       return makeError(ErrorCode::kInvalidArgument, "bad duration \"" + std::string(text) + "\"");
     }
     rest.remove_prefix(end - rest.data());
@@ -277,7 +304,12 @@ Result<milliseconds> parseDuration(const json::value& value) {
       return makeError(ErrorCode::kInvalidArgument,
                        "bad duration \"" + std::string(text) + "\" (units: ms, s, m, h)");
     }
-    total_ms += static_cast<long long>(number * unit);
+    // Same bound as the numeric form; it also keeps the conversion below defined.
+    double part_ms = number * unit;
+    if (part_ms > kMaxDurationMs || static_cast<double>(total_ms) + part_ms > kMaxDurationMs) {
+      return makeError(ErrorCode::kInvalidArgument, "duration out of range");
+    }
+    total_ms += static_cast<long long>(part_ms);
   }
   return milliseconds(total_ms);
 }
@@ -294,7 +326,8 @@ Result<ListenAddress> parseListenAddress(std::string_view text) {
     port_text = text.substr(close + 2);
   } else {
     std::size_t colon = text.rfind(':');
-    if (colon == std::string_view::npos) return makeError(ErrorCode::kInvalidArgument, "expected host:port");
+    if (colon == std::string_view::npos)
+      return makeError(ErrorCode::kInvalidArgument, "expected host:port");
     address.host = std::string(text.substr(0, colon));
     port_text = text.substr(colon + 1);
   }
@@ -318,7 +351,8 @@ Result<Config> parseConfig(std::string_view text, std::vector<std::string>& warn
     if (why.starts_with("Parse error: ")) why = why.substr(13);
     return makeError(ErrorCode::kInvalidArgument, "not valid JSON: " + why);
   }
-  if (!parsed->is_object()) return makeError(ErrorCode::kInvalidArgument, "the top level must be a JSON object");
+  if (!parsed->is_object())
+    return makeError(ErrorCode::kInvalidArgument, "the top level must be a JSON object");
 
   Config config;
   for (const auto& [key_view, value] : parsed->get_object()) {
@@ -346,10 +380,12 @@ Result<Config> parseConfig(std::string_view text, std::vector<std::string>& warn
       auto address = parseListenAddress(*s);
       if (!address) return fieldError(key, address.error().message);
       if (s->starts_with(":")) {
-        warnings.push_back("listen: \"" + *s + "\" has no host; binding 127.0.0.1 (write \"0.0.0.0" +
-                           *s + "\" to listen on every interface)");
+        warnings.push_back("listen: \"" + *s +
+                           "\" has no host; binding 127.0.0.1 (write \"0.0.0.0" + *s +
+                           "\" to listen on every interface)");
       } else if (!isLoopbackHost(address->host)) {
-        warnings.push_back("listen: " + *s + " is reachable from other machines; keep 127.0.0.1 unless you mean it");
+        warnings.push_back("listen: " + *s +
+                           " is reachable from other machines; keep 127.0.0.1 unless you mean it");
       }
       config.listen = address->host.find(':') != std::string::npos
                           ? "[" + address->host + "]:" + std::to_string(address->port)
@@ -378,6 +414,11 @@ Result<Config> parseConfig(std::string_view text, std::vector<std::string>& warn
       positive(config.max_request_bytes);
     } else if (key == "max_json_depth") {
       positive(config.max_json_depth);
+      // Boost.JSON copies and destroys values recursively: a peer's JSON nested ~100000 deep
+      // overflows the stack, so the configurable limit stays far below that.
+      if (ok && config.max_json_depth > kMaxJsonDepth) {
+        ok = fieldError(key, "at most " + std::to_string(kMaxJsonDepth));
+      }
     } else if (key == "trusted_hosts") {
       auto hosts = getStringArray(value, key);
       if (!hosts) return std::unexpected(hosts.error());
@@ -386,7 +427,8 @@ Result<Config> parseConfig(std::string_view text, std::vector<std::string>& warn
       auto s = getString(value, key);
       if (!s) return std::unexpected(s.error());
       static const std::set<std::string> kLevels{"trace", "debug", "info", "warn", "error", "off"};
-      if (!kLevels.contains(*s)) return fieldError(key, "use one of trace, debug, info, warn, error, off");
+      if (!kLevels.contains(*s))
+        return fieldError(key, "use one of trace, debug, info, warn, error, off");
       config.log_level = *s;
     } else {
       config.unknown[key] = value;
@@ -397,14 +439,16 @@ Result<Config> parseConfig(std::string_view text, std::vector<std::string>& warn
   return config;
 }
 
-Result<Config> loadConfigFile(const std::filesystem::path& path, std::vector<std::string>& warnings) {
+Result<Config> loadConfigFile(const std::filesystem::path& path,
+                              std::vector<std::string>& warnings) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return makeError(ErrorCode::kNotFound, "cannot read config file " + path.string());
   std::ostringstream text;
   text << in.rdbuf();
   auto config = parseConfig(text.str(), warnings);
   if (!config) {
-    return makeError(config.error().code, "config file " + path.string() + ": " + config.error().message);
+    return makeError(config.error().code,
+                     "config file " + path.string() + ": " + config.error().message);
   }
   return config;
 }
@@ -422,12 +466,25 @@ Result<void> writeFileAtomic(const std::filesystem::path& path, std::string_view
   std::error_code ec;
   std::filesystem::path dir = path.parent_path();
   if (!dir.empty()) {
-    std::filesystem::create_directories(dir, ec);
-    if (ec) return makeError(ErrorCode::kIo, "cannot create " + dir.string() + ": " + ec.message());
+    // Missing parents are created one by one with mode 0700 (std::filesystem::create_directories
+    // would use 0777 minus the umask).
+    std::vector<std::filesystem::path> missing;
+    for (std::filesystem::path p = dir; !p.empty() && !std::filesystem::exists(p, ec);
+         p = p.parent_path()) {
+      missing.push_back(p);
+      if (p == p.parent_path()) break;
+    }
+    for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+      if (::mkdir(it->c_str(), 0700) != 0 && errno != EEXIST) {
+        return makeError(ErrorCode::kIo,
+                         "cannot create " + it->string() + ": " + std::strerror(errno));
+      }
+    }
   }
   std::string temp = path.string() + ".tmp-" + std::to_string(::getpid());
   int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return makeError(ErrorCode::kIo, "cannot write " + temp + ": " + std::strerror(errno));
+  if (fd < 0)
+    return makeError(ErrorCode::kIo, "cannot write " + temp + ": " + std::strerror(errno));
   std::size_t written = 0;
   while (written < text.size()) {
     ssize_t n = ::write(fd, text.data() + written, text.size() - written);
@@ -447,7 +504,8 @@ Result<void> writeFileAtomic(const std::filesystem::path& path, std::string_view
   if (::rename(temp.c_str(), path.c_str()) != 0) {
     int saved = errno;
     ::unlink(temp.c_str());
-    return makeError(ErrorCode::kIo, "cannot replace " + path.string() + ": " + std::strerror(saved));
+    return makeError(ErrorCode::kIo,
+                     "cannot replace " + path.string() + ": " + std::strerror(saved));
   }
   return {};
 }

@@ -5,7 +5,6 @@
 #pragma once
 
 #include <boost/json/object.hpp>
-
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
@@ -41,7 +40,7 @@ struct ServerConfig {
   KeyValues headers;  // sent on every HTTP request to the upstream
   Protocol protocol = Protocol::kAuto;
   bool enabled = true;
-  std::optional<bool> quarantined;  // stored and honoured as data; policy arrives with issue 5
+  std::optional<bool> quarantined;    // stored and honoured as data; policy arrives with issue 5
   std::optional<std::string> prefix;  // absent: "<name>__"; "" exposes tool names unchanged
   std::optional<milliseconds> call_timeout;  // overrides Config::call_timeout
   json::object unknown;                      // keys we do not know, kept verbatim
@@ -58,11 +57,11 @@ struct Config {
   Secret api_key;
   std::vector<ServerConfig> servers;
 
-  milliseconds call_timeout{120'000};      // per tools/call
-  milliseconds init_timeout{30'000};       // connect + initialize of an upstream
-  milliseconds health_interval{30'000};    // ping period for ready upstreams; 0 disables
+  milliseconds call_timeout{120'000};    // per tools/call
+  milliseconds init_timeout{30'000};     // connect + initialize of an upstream
+  milliseconds health_interval{30'000};  // ping period for ready upstreams; 0 disables
   milliseconds session_idle_timeout{3'600'000};
-  std::size_t tools_page_size = 1000;      // tools/list page size downstream
+  std::size_t tools_page_size = 1000;  // tools/list page size downstream
   std::size_t max_request_bytes = 4 * 1024 * 1024;
   std::size_t max_json_depth = 64;
   std::vector<std::string> trusted_hosts;  // extra Host/Origin names besides loopback
@@ -76,7 +75,8 @@ struct Config {
 Result<Config> parseConfig(std::string_view text, std::vector<std::string>& warnings);
 
 // Reads and parses a file; errors name the file.
-Result<Config> loadConfigFile(const std::filesystem::path& path, std::vector<std::string>& warnings);
+Result<Config> loadConfigFile(const std::filesystem::path& path,
+                              std::vector<std::string>& warnings);
 
 // The file written on first run.
 std::string defaultConfigText();

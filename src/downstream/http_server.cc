@@ -59,8 +59,7 @@ std::string hostPart(std::string_view authority) {
 
 bool acceptsBoth(std::string_view accept) {
   std::string a = lower(accept);
-  if (a.find("*/*") != std::string::npos)
-    return true;
+  if (a.find("*/*") != std::string::npos) return true;
   return a.find("application/json") != std::string::npos &&
          a.find("text/event-stream") != std::string::npos;
 }
@@ -95,8 +94,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     allowed_hosts = {"localhost", "127.0.0.1", "::1"};
     if (options.host != "0.0.0.0" && options.host != "::")
       allowed_hosts.insert(lower(options.host));
-    for (const auto& host : options.trusted_hosts)
-      allowed_hosts.insert(lower(host));
+    for (const auto& host : options.trusted_hosts) allowed_hosts.insert(lower(host));
   }
 
   asio::any_io_executor executor;
@@ -119,18 +117,14 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   // DNS-rebinding defence: a browser page on another origin must not reach the proxy.
   bool originAllowed(const Request& req) const {
     auto host = req.find(http::field::host);
-    if (host == req.end() || !hostAllowed(host->value()))
-      return false;
+    if (host == req.end() || !hostAllowed(host->value())) return false;
     auto origin = req.find(http::field::origin);
-    if (origin == req.end())
-      return true;  // not a browser, or same-origin navigation
+    if (origin == req.end()) return true;  // not a browser, or same-origin navigation
     std::string_view value = origin->value();
     std::size_t scheme_end = value.find("://");
-    if (scheme_end == std::string_view::npos)
-      return false;  // "null" and other opaque origins
+    if (scheme_end == std::string_view::npos) return false;  // "null" and other opaque origins
     std::string_view scheme = value.substr(0, scheme_end);
-    if (scheme != "http" && scheme != "https")
-      return false;
+    if (scheme != "http" && scheme != "https") return false;
     return hostAllowed(value.substr(scheme_end + 3));
   }
 
@@ -141,8 +135,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       tcp::socket socket =
           co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
-        if (stopping || ec == asio::error::operation_aborted)
-          break;
+        if (stopping || ec == asio::error::operation_aborted) break;
         log::warn("http: accept failed: {}", ec.message());
         continue;
       }
@@ -163,10 +156,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       sweep_timer.expires_after(options.session_sweep_interval);
       boost::system::error_code ec;
       co_await sweep_timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-      if (stopping)
-        break;
-      if (std::size_t n = sessions.expireIdle(); n > 0)
-        log::info("expired {} idle sessions", n);
+      if (stopping) break;
+      if (std::size_t n = sessions.expireIdle(); n > 0) log::info("expired {} idle sessions", n);
     }
   }
 
@@ -191,15 +182,13 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
             false);
         break;
       }
-      if (ec)
-        break;  // closed, timed out or malformed: nothing sensible to answer
+      if (ec) break;  // closed, timed out or malformed: nothing sensible to answer
       stream.expires_never();
       Request req = parser.release();
       ++in_flight;
       bool keep_alive = co_await handle(stream, req);
       --in_flight;
-      if (!keep_alive || !req.keep_alive())
-        break;
+      if (!keep_alive || !req.keep_alive()) break;
     }
     boost::system::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
@@ -214,10 +203,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
                                            std::string_view session_id = {}) {
     http::response<http::string_body> res{status, version};
     res.set(http::field::server, "mcpproxy");
-    if (!content_type.empty())
-      res.set(http::field::content_type, content_type);
-    if (!session_id.empty())
-      res.set(kSessionHeader, session_id);
+    if (!content_type.empty()) res.set(http::field::content_type, content_type);
+    if (!session_id.empty()) res.set(kSessionHeader, session_id);
     if (status == http::status::method_not_allowed)
       res.set(http::field::allow, "GET, POST, DELETE");
     res.body() = std::move(body);
@@ -241,8 +228,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     res.set(http::field::server, "mcpproxy");
     res.set(http::field::content_type, "text/event-stream");
     res.set(http::field::cache_control, "no-cache");
-    if (!session_id.empty())
-      res.set(kSessionHeader, session_id);
+    if (!session_id.empty()) res.set(kSessionHeader, session_id);
     res.chunked(true);
     http::response_serializer<http::empty_body> serializer{res};
     boost::system::error_code ec;
@@ -255,8 +241,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   asio::awaitable<bool> handle(beast::tcp_stream& stream, Request& req) {
     std::string_view target = req.target();
     std::string_view path = target.substr(0, target.find('?'));
-    if (path.size() > 1 && path.back() == '/')
-      path.remove_suffix(1);
+    if (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
     const unsigned version = req.version();
     if (path == "/healthz") {
       co_return co_await writeSimple(stream, version, http::status::ok, "text/plain", "ok\n", true);
@@ -340,8 +325,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     if (!value)
       co_return co_await reply(http::status::bad_request,
                                protocol::serialize(protocol::makeError(value.error())));
-    if (value->is_array())
-      co_return co_await handleBatch(stream, req, value->get_array());
+    if (value->is_array()) co_return co_await handleBatch(stream, req, value->get_array());
 
     auto message = protocol::toMessage(*value);
     if (!message)
@@ -352,8 +336,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       auto session = sessions.create();
       auto response = co_await dispatcher.handle(session, std::move(*message));
       bool ok = response && response->kind == protocol::MessageKind::kResult;
-      if (!ok)
-        sessions.remove(session->id());
+      if (!ok) sessions.remove(session->id());
       // A local, not `ok ? id : ""` in the co_await operand: g++ 12 destroys such conditional
       // temporaries even when they were never constructed (double free).
       std::string session_header = ok ? session->id() : std::string();
@@ -363,8 +346,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
 
     bool keep = true;
     auto session = co_await requireSession(stream, req, keep);
-    if (!session)
-      co_return keep;
+    if (!session) co_return keep;
 
     if (!message->isRequest()) {
       co_await dispatcher.handle(session, std::move(*message));
@@ -398,24 +380,21 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         }(dispatcher, session, std::move(message), outcome),
         asio::detached);
 
-    if (!co_await writeStreamHeader(stream, req.version(), {}))
-      co_return false;
+    if (!co_await writeStreamHeader(stream, req.version(), {})) co_return false;
     while (!outcome->done) {
       outcome->signal.expires_after(options.keepalive_interval);
       boost::system::error_code ec;
       co_await outcome->signal.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       if (!outcome->done && !ec) {
         // A dropped connection is not a cancellation (spec); the call finishes unobserved.
-        if (!co_await writeChunk(stream, ": keepalive\n\n"))
-          co_return false;
+        if (!co_await writeChunk(stream, ": keepalive\n\n")) co_return false;
       }
     }
     if (outcome->response) {
       protocol::SseEvent event;
       event.event = "message";
       event.data = protocol::serialize(*outcome->response);
-      if (!co_await writeChunk(stream, protocol::formatSseEvent(event)))
-        co_return false;
+      if (!co_await writeChunk(stream, protocol::formatSseEvent(event))) co_return false;
     }
     boost::system::error_code ec;
     co_await asio::async_write(stream, http::make_chunk_last(),
@@ -429,8 +408,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     const unsigned version = req.version();
     bool keep = true;
     auto session = co_await requireSession(stream, req, keep);
-    if (!session)
-      co_return keep;
+    if (!session) co_return keep;
     if (session->protocolVersion() != "2025-03-26") {
       co_return co_await writeSimple(
           stream, version, http::status::bad_request, "application/json",
@@ -456,8 +434,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         continue;
       }
       auto response = co_await dispatcher.handle(session, std::move(*message));
-      if (response)
-        responses.push_back(protocol::toJson(*response));
+      if (response) responses.push_back(protocol::toJson(*response));
     }
     if (responses.empty())
       co_return co_await writeSimple(stream, version, http::status::accepted, "", "", true);
@@ -475,8 +452,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     }
     bool keep = true;
     auto session = co_await requireSession(stream, req, keep);
-    if (!session)
-      co_return keep;
+    if (!session) co_return keep;
     if (session->hasSink()) {
       co_return co_await writeSimple(
           stream, version, http::status::conflict, "application/json",
@@ -486,10 +462,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     std::weak_ptr<EventStream> weak = events;
     session->setSink([weak](const protocol::Message& message) {
       auto stream = weak.lock();
-      if (!stream || stream->closed)
-        return;
-      if (stream->events.size() >= kMaxQueuedEvents)
-        stream->events.pop_front();
+      if (!stream || stream->closed) return;
+      if (stream->events.size() >= kMaxQueuedEvents) stream->events.pop_front();
       protocol::SseEvent event;
       event.event = "message";
       event.data = protocol::serialize(message);
@@ -510,8 +484,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         events->signal.expires_after(options.keepalive_interval);
         boost::system::error_code ec;
         co_await events->signal.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-        if (!ec && events->events.empty())
-          ok = co_await writeChunk(stream, ": keepalive\n\n");
+        if (!ec && events->events.empty()) ok = co_await writeChunk(stream, ": keepalive\n\n");
         continue;
       }
       std::string text = std::move(events->events.front());
@@ -534,8 +507,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   asio::awaitable<bool> handleDelete(beast::tcp_stream& stream, const Request& req) {
     bool keep = true;
     auto session = co_await requireSession(stream, req, keep);
-    if (!session)
-      co_return keep;
+    if (!session) co_return keep;
     sessions.remove(session->id());
     log::info("session {}: ended by the client", session->id().substr(0, 8));
     co_return co_await writeSimple(stream, req.version(), http::status::ok, "", "", true);
@@ -563,12 +535,9 @@ Result<unsigned short> HttpServer::listen() {
   tcp::endpoint endpoint(address, impl_->options.port);
   auto& acceptor = impl_->acceptor;
   acceptor.open(endpoint.protocol(), ec);
-  if (!ec)
-    acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec)
-    acceptor.bind(endpoint, ec);
-  if (!ec)
-    acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
     return makeError(ErrorCode::kIo, "cannot listen on " + impl_->options.host + ":" +
                                          std::to_string(impl_->options.port) + ": " + ec.message());
@@ -597,8 +566,7 @@ asio::awaitable<void> HttpServer::stop(std::chrono::milliseconds grace) {
     timer.expires_after(std::chrono::milliseconds(20));
     co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
-  for (auto* connection : impl->connections)
-    connection->socket().close(ec);
+  for (auto* connection : impl->connections) connection->socket().close(ec);
 }
 
 }  // namespace mcpproxy::downstream

@@ -12,7 +12,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-
 #include <deque>
 
 #include "common/log.h"
@@ -69,7 +68,8 @@ struct StdioServer::Impl : std::enable_shared_from_this<StdioServer::Impl> {
       std::string line = std::move(outgoing.front());
       outgoing.pop_front();
       boost::system::error_code ec;
-      co_await asio::async_write(out, asio::buffer(line), asio::redirect_error(asio::use_awaitable, ec));
+      co_await asio::async_write(out, asio::buffer(line),
+                                 asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
         log::warn("stdio: cannot write to stdout: {}", ec.message());
         outgoing.clear();
@@ -89,8 +89,9 @@ struct StdioServer::Impl : std::enable_shared_from_this<StdioServer::Impl> {
     if (value->is_array()) {
       // Batches exist only in 2025-03-26; every element is served on its own.
       if (session->protocolVersion() != "2025-03-26" || value->get_array().empty()) {
-        send(protocol::makeError(nullptr, protocol::rpc_error::kInvalidRequest,
-                                 "Invalid Request: batches are only allowed in protocol 2025-03-26"));
+        send(protocol::makeError(
+            nullptr, protocol::rpc_error::kInvalidRequest,
+            "Invalid Request: batches are only allowed in protocol 2025-03-26"));
         return;
       }
       for (const auto& element : value->get_array()) dispatch(element);
@@ -142,7 +143,8 @@ struct StdioServer::Impl : std::enable_shared_from_this<StdioServer::Impl> {
     while (!stopped) {
       std::size_t n = 0;
       if (in_async) {
-        n = co_await in.async_read_some(asio::buffer(buffer), asio::redirect_error(asio::use_awaitable, ec));
+        n = co_await in.async_read_some(asio::buffer(buffer),
+                                        asio::redirect_error(asio::use_awaitable, ec));
         if (ec) break;
       } else {
         ssize_t r = ::read(STDIN_FILENO, buffer.data(), buffer.size());
@@ -150,8 +152,9 @@ struct StdioServer::Impl : std::enable_shared_from_this<StdioServer::Impl> {
         if (r <= 0) break;
         n = static_cast<std::size_t>(r);
       }
-      framer.feed(std::string_view(buffer.data(), n), [this](std::string_view line) { onLine(line); },
-                  on_oversize);
+      framer.feed(
+          std::string_view(buffer.data(), n), [this](std::string_view line) { onLine(line); },
+          on_oversize);
     }
     log::info("stdio: input closed; finishing {} request(s) in flight", in_flight);
     while (in_flight > 0) {
@@ -175,7 +178,9 @@ StdioServer::StdioServer(asio::any_io_executor executor, session::Dispatcher& di
 
 StdioServer::~StdioServer() = default;
 
-asio::awaitable<void> StdioServer::run() { co_await impl_->run(); }
+asio::awaitable<void> StdioServer::run() {
+  co_await impl_->run();
+}
 
 void StdioServer::stop() {
   impl_->stopped = true;

@@ -4,6 +4,7 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <cmath>
 
 namespace mcpproxy::protocol {
 
@@ -26,6 +27,22 @@ std::expected<json::value, RpcError> parseJson(std::string_view bytes, const Lim
     return std::unexpected(
         RpcError{rpc_error::kParseError, "Parse error: " + reason, nullptr, nullptr});
   }
+  // Boost.JSON 1.81 reads numbers beyond the double range (1e400) as infinity and would then
+  // serialize them as the invalid token Infinity; refuse them here instead of forwarding that.
+  std::vector<const json::value*> pending{&value};
+  while (!pending.empty()) {
+    const json::value* v = pending.back();
+    pending.pop_back();
+    if (v->is_double() && !std::isfinite(v->get_double())) {
+      return std::unexpected(
+          RpcError{rpc_error::kParseError, "Parse error: number out of range", nullptr, nullptr});
+    }
+    if (const json::array* array = v->if_array()) {
+      for (const json::value& element : *array) pending.push_back(&element);
+    } else if (const json::object* object = v->if_object()) {
+      for (const auto& member : *object) pending.push_back(&member.value());
+    }
+  }
   return value;
 }
 
@@ -36,9 +53,8 @@ bool isValidId(const json::value& id) {
 namespace {
 
 std::unexpected<RpcError> invalid(std::string why, json::value id = nullptr) {
-  return std::unexpected(
-      RpcError{rpc_error::kInvalidRequest, "Invalid Request: " + std::move(why), std::move(id),
-               nullptr});
+  return std::unexpected(RpcError{rpc_error::kInvalidRequest, "Invalid Request: " + std::move(why),
+                                  std::move(id), nullptr});
 }
 
 }  // namespace
@@ -133,7 +149,9 @@ json::value toJson(const Message& message) {
   return object;
 }
 
-std::string serialize(const Message& message) { return json::serialize(toJson(message)); }
+std::string serialize(const Message& message) {
+  return json::serialize(toJson(message));
+}
 
 Message makeRequest(json::value id, std::string method, json::value params) {
   Message m;

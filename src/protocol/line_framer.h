@@ -26,7 +26,7 @@ class LineFramer {
  private:
   std::size_t max_line_bytes_;
   std::string buffer_;
-  bool discarding_ = false;   // inside an oversize line, skipping until the next newline
+  bool discarding_ = false;  // inside an oversize line, skipping until the next newline
   std::size_t discarded_ = 0;
 };
 

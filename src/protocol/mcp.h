@@ -8,8 +8,8 @@
 namespace mcpproxy::protocol {
 
 // Newest first. 2026-07-28 (stateless) is a later issue; see docs/ARCHITECTURE.md.
-inline constexpr std::array<std::string_view, 4> kSupportedVersions = {
-    "2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"};
+inline constexpr std::array<std::string_view, 4> kSupportedVersions = {"2025-11-25", "2025-06-18",
+                                                                       "2025-03-26", "2024-11-05"};
 inline constexpr std::string_view kLatestVersion = kSupportedVersions.front();
 // What a Streamable HTTP server assumes when MCP-Protocol-Version is absent (spec §transports).
 inline constexpr std::string_view kDefaultHttpVersion = "2025-03-26";

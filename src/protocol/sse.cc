@@ -6,12 +6,26 @@
 namespace mcpproxy::protocol {
 
 bool SseParser::feed(std::string_view chunk, const EventHandler& on_event) {
-  if (!bom_checked_ && !chunk.empty()) {
-    // A UTF-8 BOM may start the stream; it is not part of the first field.
+  if (overflow_) return false;  // the stream is to be dropped; deliver nothing more from it
+  if (!bom_checked_) {
+    // A UTF-8 BOM may start the stream; it is not part of the first field. It may arrive split
+    // across chunks, so count how much of it has matched so far.
     static constexpr std::string_view kBom = "\xEF\xBB\xBF";
-    if (chunk.starts_with(kBom)) chunk.remove_prefix(kBom.size());
+    while (!chunk.empty() && bom_matched_ < kBom.size() && chunk.front() == kBom[bom_matched_]) {
+      ++bom_matched_;
+      chunk.remove_prefix(1);
+    }
+    if (bom_matched_ < kBom.size() && chunk.empty()) return true;  // undecided yet
     bom_checked_ = true;
+    if (bom_matched_ > 0 && bom_matched_ < kBom.size()) {
+      // Not a BOM after all: the bytes held back are ordinary input.
+      if (!feedBytes(kBom.substr(0, bom_matched_), on_event)) return false;
+    }
   }
+  return feedBytes(chunk, on_event);
+}
+
+bool SseParser::feedBytes(std::string_view chunk, const EventHandler& on_event) {
   for (std::size_t i = 0; i < chunk.size(); ++i) {
     char c = chunk[i];
     if (pending_cr_) {
@@ -89,18 +103,33 @@ void SseParser::dispatch(const EventHandler& on_event) {
   if (deliver) on_event(std::move(event));
 }
 
+namespace {
+
+// Appends "name: value\n" with CR and LF removed from value; nothing when that leaves it empty.
+void appendSingleLineField(std::string& out, std::string_view name, std::string_view value) {
+  std::string clean;
+  for (char c : value) {
+    if (c != '\r' && c != '\n') clean.push_back(c);
+  }
+  if (clean.empty()) return;
+  out.append(name).append(": ").append(clean).push_back('\n');
+}
+
+}  // namespace
+
 std::string formatSseEvent(const SseEvent& event) {
   std::string out;
   out.reserve(event.data.size() + 64);
-  if (!event.id.empty()) out.append("id: ").append(event.id).push_back('\n');
-  if (!event.event.empty()) out.append("event: ").append(event.event).push_back('\n');
+  appendSingleLineField(out, "id", event.id);
+  appendSingleLineField(out, "event", event.event);
   if (event.retry_ms) out.append("retry: ").append(std::to_string(*event.retry_ms)).push_back('\n');
   std::string_view data = event.data;
   while (true) {
-    std::size_t nl = data.find('\n');
-    out.append("data: ").append(data.substr(0, nl)).push_back('\n');
-    if (nl == std::string_view::npos) break;
-    data.remove_prefix(nl + 1);
+    std::size_t eol = data.find_first_of("\r\n");
+    out.append("data: ").append(data.substr(0, eol)).push_back('\n');
+    if (eol == std::string_view::npos) break;
+    bool crlf = data[eol] == '\r' && eol + 1 < data.size() && data[eol + 1] == '\n';
+    data.remove_prefix(eol + (crlf ? 2 : 1));
   }
   out.push_back('\n');
   return out;

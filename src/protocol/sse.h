@@ -26,7 +26,8 @@ class SseParser {
   explicit SseParser(std::size_t max_event_bytes) : max_event_bytes_(max_event_bytes) {}
 
   // Feeds raw bytes and calls on_event for each complete event. Returns false when an event
-  // exceeded the size limit; the stream should then be dropped.
+  // exceeded the size limit; the stream should then be dropped (later calls deliver nothing and
+  // return false). Feeding a stream in any split gives the same events as feeding it whole.
   bool feed(std::string_view chunk, const EventHandler& on_event);
 
   // The last event id seen on this stream (for Last-Event-ID on reconnect).
@@ -35,6 +36,7 @@ class SseParser {
   std::optional<std::uint64_t> retryMs() const { return retry_ms_; }
 
  private:
+  bool feedBytes(std::string_view chunk, const EventHandler& on_event);
   void processLine(std::string_view line, const EventHandler& on_event);
   void dispatch(const EventHandler& on_event);
 
@@ -42,6 +44,7 @@ class SseParser {
   std::string line_;
   bool pending_cr_ = false;  // last chunk ended with '\r'; a following '\n' belongs to it
   bool bom_checked_ = false;
+  std::size_t bom_matched_ = 0;  // leading bytes that matched the BOM so far
   std::string data_;
   bool has_data_ = false;
   std::string event_;
@@ -53,7 +56,9 @@ class SseParser {
   bool overflow_ = false;
 };
 
-// Formats one event. Data containing newlines is split into several data: lines.
+// Formats one event. Data containing line breaks (LF, CR or CRLF) is split into several data:
+// lines, so a parser gets it back with every line break as LF. CR and LF cannot be expressed in
+// id and event and are dropped from them (they would otherwise inject fields).
 std::string formatSseEvent(const SseEvent& event);
 
 }  // namespace mcpproxy::protocol

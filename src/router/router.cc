@@ -4,7 +4,6 @@
 #include "router/router.h"
 
 #include <boost/json/serialize.hpp>
-
 #include <charconv>
 #include <set>
 
@@ -23,7 +22,9 @@ json::object toolErrorResult(std::string_view text) {
 Router::Router(upstream::UpstreamManager& upstreams, RouterOptions options)
     : upstreams_(upstreams), options_(options) {}
 
-bool Router::routes(std::string_view method) { return method == "tools/list" || method == "tools/call"; }
+bool Router::routes(std::string_view method) {
+  return method == "tools/list" || method == "tools/call";
+}
 
 json::object Router::serverCapabilities() const {
   // listChanged: the aggregate changes whenever an upstream comes, goes or changes its tools.
@@ -136,7 +137,8 @@ boost::asio::awaitable<protocol::Message> Router::callTool(const protocol::Messa
   }
   json::object forwarded = *params;
   forwarded["name"] = target.tool;
-  auto response = co_await upstream->call("tools/call", std::move(forwarded), upstream->callTimeout());
+  auto response =
+      co_await upstream->call("tools/call", std::move(forwarded), upstream->callTimeout());
   if (!response) {
     log::info("tools/call {} failed: {}", target.exposed_name, response.error().message);
     co_return protocol::makeResult(request.id,

@@ -40,7 +40,8 @@ protocol::Message Dispatcher::initialize(Session& session, const protocol::Messa
   json::object result{
       {"protocolVersion", version},
       {"capabilities", router_.serverCapabilities()},
-      {"serverInfo", json::object{{"name", "mcpproxy"}, {"title", "mcpproxy"}, {"version", "0.1.0"}}},
+      {"serverInfo",
+       json::object{{"name", "mcpproxy"}, {"title", "mcpproxy"}, {"version", "0.1.0"}}},
       {"instructions",
        "mcpproxy puts several MCP servers behind one endpoint. Tool names are "
        "<server>__<tool>; the part before the first \"__\" names the server."}};

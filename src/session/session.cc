@@ -18,9 +18,9 @@ void Session::setInitialized(std::string version, json::object capabilities,
 
 std::shared_ptr<Session> SessionRegistry::create() {
   if (sessions_.size() >= max_sessions_) {
-    auto oldest = std::min_element(sessions_.begin(), sessions_.end(), [](const auto& a, const auto& b) {
-      return a.second->lastSeen() < b.second->lastSeen();
-    });
+    auto oldest = std::min_element(
+        sessions_.begin(), sessions_.end(),
+        [](const auto& a, const auto& b) { return a.second->lastSeen() < b.second->lastSeen(); });
     log::warn("session limit {} reached: dropping the least recently used session", max_sessions_);
     remove(oldest->first);
   }

@@ -39,8 +39,7 @@ asio::awaitable<Result<ServerInfo>> UpstreamClient::connect(milliseconds timeout
   handlers.on_message = [this](json::value message) { onMessage(std::move(message)); };
   handlers.on_closed = [this](Error error) { onTransportClosed(std::move(error)); };
   auto started = co_await transport_->start(std::move(handlers));
-  if (!started)
-    co_return std::unexpected(started.error());
+  if (!started) co_return std::unexpected(started.error());
   open_ = true;
 
   json::object params{{"protocolVersion", protocol::kLatestVersion},
@@ -49,8 +48,7 @@ asio::awaitable<Result<ServerInfo>> UpstreamClient::connect(milliseconds timeout
                       {"capabilities", json::object{}},
                       {"clientInfo", json::object{{"name", "mcpproxy"}, {"version", "0.1.0"}}}};
   auto response = co_await request("initialize", std::move(params), timeout);
-  if (!response)
-    co_return std::unexpected(response.error());
+  if (!response) co_return std::unexpected(response.error());
   if (response->is_error) {
     const auto* message = response->error.if_contains("message");
     co_return makeError(ErrorCode::kProtocol,
@@ -86,8 +84,7 @@ asio::awaitable<Result<ServerInfo>> UpstreamClient::connect(milliseconds timeout
 
 asio::awaitable<Result<Response>> UpstreamClient::request(std::string method, json::value params,
                                                           milliseconds timeout) {
-  if (!open_)
-    co_return makeError(ErrorCode::kUnavailable, "not connected");
+  if (!open_) co_return makeError(ErrorCode::kUnavailable, "not connected");
   std::int64_t id = next_id_++;
   auto pending = std::make_shared<Pending>(executor_);
   pending->timer.expires_after(timeout);
@@ -103,8 +100,7 @@ asio::awaitable<Result<Response>> UpstreamClient::request(std::string method, js
     boost::system::error_code ec;
     co_await pending->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
-  if (pending->outcome)
-    co_return std::move(*pending->outcome);
+  if (pending->outcome) co_return std::move(*pending->outcome);
 
   // Deadline passed: forget the id (a late response is ignored) and tell the server.
   pending_.erase(id);
@@ -121,8 +117,7 @@ asio::awaitable<Result<Response>> UpstreamClient::request(std::string method, js
 }
 
 asio::awaitable<void> UpstreamClient::notify(std::string method, json::value params) {
-  if (!open_)
-    co_return;
+  if (!open_) co_return;
   auto sent = co_await transport_->send(
       protocol::toJson(protocol::makeNotification(method, std::move(params))));
   if (!sent)
@@ -130,8 +125,7 @@ asio::awaitable<void> UpstreamClient::notify(std::string method, json::value par
 }
 
 asio::awaitable<void> UpstreamClient::close() {
-  if (closing_)
-    co_return;
+  if (closing_) co_return;
   closing_ = true;
   open_ = false;
   failAll(Error{ErrorCode::kUnavailable, "connection closed"});
@@ -140,8 +134,7 @@ asio::awaitable<void> UpstreamClient::close() {
 
 void UpstreamClient::onMessage(json::value message) {
   if (message.is_array()) {
-    for (const auto& element : message.get_array())
-      onOneMessage(element);
+    for (const auto& element : message.get_array()) onOneMessage(element);
   } else {
     onOneMessage(message);
   }
@@ -183,8 +176,7 @@ void UpstreamClient::onOneMessage(const json::value& value) {
       asio::co_spawn(executor_, answerServerRequest(message->id, message->method), asio::detached);
       return;
     case protocol::MessageKind::kNotification:
-      if (handlers_.on_notification)
-        handlers_.on_notification(message->method, message->params);
+      if (handlers_.on_notification) handlers_.on_notification(message->method, message->params);
       return;
   }
 }
@@ -196,17 +188,14 @@ asio::awaitable<void> UpstreamClient::answerServerRequest(json::value id, std::s
       method == "ping" ? protocol::makeResult(id, json::object{})
                        : protocol::makeError(id, protocol::rpc_error::kMethodNotFound,
                                              "mcpproxy does not support " + method + " yet");
-  if (open_)
-    (void)co_await transport_->send(protocol::toJson(reply));
+  if (open_) (void)co_await transport_->send(protocol::toJson(reply));
 }
 
 void UpstreamClient::onTransportClosed(Error error) {
-  if (closing_)
-    return;
+  if (closing_) return;
   open_ = false;
   failAll(error);
-  if (handlers_.on_closed)
-    handlers_.on_closed(error);
+  if (handlers_.on_closed) handlers_.on_closed(error);
 }
 
 void UpstreamClient::failAll(const Error& error) {

@@ -64,8 +64,7 @@ struct Endpoint {
 
 Result<Endpoint> parseEndpoint(const std::string& url) {
   auto parsed = boost::urls::parse_uri(url);
-  if (!parsed)
-    return makeError(ErrorCode::kInvalidArgument, "invalid url: " + url);
+  if (!parsed) return makeError(ErrorCode::kInvalidArgument, "invalid url: " + url);
   Endpoint e;
   auto scheme = parsed->scheme();
   if (scheme == "https") {
@@ -74,14 +73,11 @@ Result<Endpoint> parseEndpoint(const std::string& url) {
     return makeError(ErrorCode::kInvalidArgument, "url must start with http:// or https://");
   }
   e.host = std::string(parsed->host_address());
-  if (e.host.empty())
-    return makeError(ErrorCode::kInvalidArgument, "url has no host");
+  if (e.host.empty()) return makeError(ErrorCode::kInvalidArgument, "url has no host");
   e.port = parsed->has_port() ? std::string(parsed->port()) : (e.tls ? "443" : "80");
   e.target = std::string(parsed->encoded_path());
-  if (e.target.empty())
-    e.target = "/";
-  if (parsed->has_query())
-    e.target += "?" + std::string(parsed->encoded_query());
+  if (e.target.empty()) e.target = "/";
+  if (parsed->has_query()) e.target += "?" + std::string(parsed->encoded_query());
   e.host_header = std::string(parsed->encoded_host_and_port());
   return e;
 }
@@ -116,8 +112,7 @@ struct Connection {
 // avoids writing a POST into a dead socket and losing the request.
 bool idleConnectionUsable(Connection& conn) {
   auto& socket = conn.lowest().socket();
-  if (!socket.is_open())
-    return false;
+  if (!socket.is_open()) return false;
   char byte;
   ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
@@ -157,13 +152,11 @@ struct State : std::enable_shared_from_this<State> {
   bool quiet() const { return detached || closing; }
 
   void deliver(json::value message) {
-    if (!quiet() && handlers.on_message)
-      handlers.on_message(std::move(message));
+    if (!quiet() && handlers.on_message) handlers.on_message(std::move(message));
   }
 
   void reportClosed(Error error) {
-    if (quiet() || closed_reported)
-      return;
+    if (quiet() || closed_reported) return;
     closed_reported = true;
     if (handlers.on_closed) {
       auto on_closed = handlers.on_closed;
@@ -216,8 +209,7 @@ struct State : std::enable_shared_from_this<State> {
     while (!idle.empty()) {
       auto conn = std::move(idle.back());
       idle.pop_back();
-      if (idleConnectionUsable(*conn))
-        co_return conn;
+      if (idleConnectionUsable(*conn)) co_return conn;
       conn->cancel();
     }
     co_return co_await connect();
@@ -237,18 +229,15 @@ struct State : std::enable_shared_from_this<State> {
     http::request<http::string_body> req{verb, endpoint.target, 11};
     req.set(http::field::host, endpoint.host_header);
     req.set(http::field::user_agent, "mcpproxy/0.1.0");
-    for (const auto& [key, value] : options.headers)
-      req.set(key, value);
+    for (const auto& [key, value] : options.headers) req.set(key, value);
     if (verb == http::verb::post) {
       req.set(http::field::content_type, "application/json");
       req.set(http::field::accept, "application/json, text/event-stream");
     } else if (verb == http::verb::get) {
       req.set(http::field::accept, "text/event-stream");
     }
-    if (!session_id.empty())
-      req.set("Mcp-Session-Id", session_id);
-    if (!protocol_version.empty())
-      req.set("MCP-Protocol-Version", protocol_version);
+    if (!session_id.empty()) req.set("Mcp-Session-Id", session_id);
+    if (!protocol_version.empty()) req.set("MCP-Protocol-Version", protocol_version);
     req.body() = std::move(body);
     req.prepare_payload();
     return req;
@@ -261,15 +250,13 @@ struct State : std::enable_shared_from_this<State> {
     for (int attempt = 0; attempt < 2; ++attempt) {
       bool pooled = attempt == 0 && !idle.empty();
       auto conn = co_await acquire();
-      if (!conn)
-        co_return std::unexpected(conn.error());
+      if (!conn) co_return std::unexpected(conn.error());
       auto c = *conn;
       active.insert(c);
       c->lowest().expires_after(options.request_timeout);
       auto [ec, n] =
           co_await c->visit([&](auto& stream) { return http::async_write(stream, req, kAwait); });
-      if (!ec)
-        co_return c;
+      if (!ec) co_return c;
       active.erase(c);
       c->cancel();
       if (!pooled || quiet()) {
@@ -304,8 +291,7 @@ struct State : std::enable_shared_from_this<State> {
     reply.event_stream = content_type.starts_with("text/event-stream");
     bool json_body = content_type.starts_with("application/json");
     if (auto sid = head["Mcp-Session-Id"]; !sid.empty() && session_id.empty() && !is_get) {
-      if (sid.size() <= 256 && !hasLineBreak(sid))
-        session_id = std::string(sid);
+      if (sid.size() <= 256 && !hasLineBreak(sid)) session_id = std::string(sid);
     }
 
     protocol::SseParser sse(options.max_message_bytes);
@@ -321,14 +307,12 @@ struct State : std::enable_shared_from_this<State> {
       if (!request_id.is_null()) {
         auto matches = [&](const json::value& m) {
           const auto* obj = m.if_object();
-          if (!obj || obj->contains("method"))
-            return false;
+          if (!obj || obj->contains("method")) return false;
           const auto* id = obj->if_contains("id");
           return id && *id == request_id;
         };
         if (parsed->is_array()) {
-          for (const auto& m : parsed->get_array())
-            reply.answered = reply.answered || matches(m);
+          for (const auto& m : parsed->get_array()) reply.answered = reply.answered || matches(m);
         } else {
           reply.answered = reply.answered || matches(*parsed);
         }
@@ -344,20 +328,16 @@ struct State : std::enable_shared_from_this<State> {
       auto [rec, rn] = co_await conn->visit(
           [&](auto& stream) { return http::async_read(stream, conn->buffer, parser, kAwait); });
       ec = rec;
-      if (ec == http::error::need_buffer)
-        ec = {};
+      if (ec == http::error::need_buffer) ec = {};
       std::size_t got = chunk.size() - parser.get().body().size;
       std::string_view data(chunk.data(), got);
       if (reply.status < 300 && reply.event_stream) {
         bool ok = sse.feed(data, [&](protocol::SseEvent&& event) {
-          if (!event.event.empty() && event.event != "message")
-            return;
-          if (event.data.empty())
-            return;  // priming events carry an id and no data
+          if (!event.event.empty() && event.event != "message") return;
+          if (event.data.empty()) return;  // priming events carry an id and no data
           handleMessage(event.data);
         });
-        if (is_get && !sse.lastEventId().empty())
-          get_last_event_id = sse.lastEventId();
+        if (is_get && !sse.lastEventId().empty()) get_last_event_id = sse.lastEventId();
         if (!ok) {
           reply.error =
               "an SSE event exceeded " + std::to_string(options.max_message_bytes) + " bytes";
@@ -370,8 +350,7 @@ struct State : std::enable_shared_from_this<State> {
       } else {
         body.append(data);
       }
-      if (ec)
-        break;
+      if (ec) break;
     }
     if (ec && reply.error.empty() && !quiet()) {
       reply.error = ec == beast::error::timeout ? "timed out reading the reply"
@@ -401,8 +380,7 @@ struct State : std::enable_shared_from_this<State> {
       text += ": the server requires authorization (configure headers for it)";
     } else if (!reply.body_preview.empty()) {
       std::string preview;
-      for (char c : reply.body_preview)
-        preview.push_back(c >= 0x20 && c < 0x7f ? c : ' ');
+      for (char c : reply.body_preview) preview.push_back(c >= 0x20 && c < 0x7f ? c : ' ');
       text += ": " + preview;
     }
     return text;
@@ -413,11 +391,9 @@ struct State : std::enable_shared_from_this<State> {
     auto self = shared_from_this();
     auto reply = co_await readReply(conn, request_id, false);
     release(conn, reply.keep_alive);
-    if (quiet())
-      co_return;
+    if (quiet()) co_return;
     if (reply.status == 404 && !session_id.empty()) {
-      if (!request_id.is_null())
-        deliverFailure(request_id, "the server ended the MCP session");
+      if (!request_id.is_null()) deliverFailure(request_id, "the server ended the MCP session");
       reportClosed(Error{ErrorCode::kSessionExpired,
                          "the server no longer knows session (HTTP 404); reconnecting"});
       co_return;
@@ -445,15 +421,13 @@ struct State : std::enable_shared_from_this<State> {
     milliseconds delay = kGetRetryMin;
     while (!quiet()) {
       auto req = makeRequest(http::verb::get, {});
-      if (!get_last_event_id.empty())
-        req.set("Last-Event-ID", get_last_event_id);
+      if (!get_last_event_id.empty()) req.set("Last-Event-ID", get_last_event_id);
       auto conn = co_await write(req);
       if (conn) {
         (*conn)->lowest().expires_never();
         auto reply = co_await readReply(*conn, nullptr, true);
         release(*conn, false);
-        if (quiet())
-          co_return;
+        if (quiet()) co_return;
         if (reply.status == 405 || reply.status == 501) {
           log::debug("upstream {}: no GET stream offered (HTTP {})", name(), reply.status);
           co_return;
@@ -463,8 +437,7 @@ struct State : std::enable_shared_from_this<State> {
                              "the server no longer knows session (HTTP 404); reconnecting"});
           co_return;
         }
-        if (reply.status == 200 && reply.event_stream)
-          delay = kGetRetryMin;  // it worked
+        if (reply.status == 200 && reply.event_stream) delay = kGetRetryMin;  // it worked
         log::debug("upstream {}: GET stream ended ({}); reopening", name(),
                    reply.error.empty() ? "HTTP " + std::to_string(reply.status) : reply.error);
       }
@@ -475,11 +448,9 @@ struct State : std::enable_shared_from_this<State> {
   }
 
   void cancelAll() {
-    for (auto& conn : active)
-      conn->cancel();
+    for (auto& conn : active) conn->cancel();
     active.clear();
-    for (auto& conn : idle)
-      conn->cancel();
+    for (auto& conn : idle) conn->cancel();
     idle.clear();
   }
 };
@@ -498,8 +469,7 @@ class HttpTransport final : public Transport {
     auto& s = *state_;
     s.handlers = std::move(handlers);
     auto endpoint = parseEndpoint(s.options.url);
-    if (!endpoint)
-      co_return std::unexpected(endpoint.error());
+    if (!endpoint) co_return std::unexpected(endpoint.error());
     s.endpoint = std::move(*endpoint);
     for (const auto& [key, value] : s.options.headers) {
       if (key.empty() || hasLineBreak(key) || hasLineBreak(value)) {
@@ -519,17 +489,14 @@ class HttpTransport final : public Transport {
 
   asio::awaitable<Result<void>> send(json::value message) override {
     auto state = state_;
-    if (state->closing)
-      co_return makeError(ErrorCode::kUnavailable, "transport closed");
+    if (state->closing) co_return makeError(ErrorCode::kUnavailable, "transport closed");
     json::value request_id = nullptr;
     if (const auto* obj = message.if_object(); obj && obj->contains("method")) {
-      if (const auto* id = obj->if_contains("id"))
-        request_id = *id;
+      if (const auto* id = obj->if_contains("id")) request_id = *id;
     }
     auto req = state->makeRequest(http::verb::post, json::serialize(message));
     auto conn = co_await state->write(req);
-    if (!conn)
-      co_return std::unexpected(conn.error());
+    if (!conn) co_return std::unexpected(conn.error());
     if (request_id.is_null()) {
       // Notifications and responses get 202 at once: wait for it, so that messages reach the
       // server in order (initialized before the next request).
@@ -551,17 +518,14 @@ class HttpTransport final : public Transport {
 
   asio::awaitable<void> close() override {
     auto state = state_;
-    if (state->closing)
-      co_return;
+    if (state->closing) co_return;
     state->closing = true;
     state->cancelAll();
-    if (state->session_id.empty())
-      co_return;
+    if (state->session_id.empty()) co_return;
     // Tell the server the session is over; servers may answer 405 (not allowed), which is fine.
     auto req = state->makeRequest(http::verb::delete_, {});
     auto conn = co_await state->connect();
-    if (!conn)
-      co_return;
+    if (!conn) co_return;
     auto c = *conn;
     c->lowest().expires_after(kDeleteTimeout);
     auto [ec, n] =

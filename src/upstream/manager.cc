@@ -19,15 +19,13 @@ UpstreamManager::UpstreamManager(asio::any_io_executor executor,
   for (const auto& server : servers) {
     upstreams_.push_back(
         std::make_shared<Upstream>(executor, server, options, [on_change](Upstream&) {
-          if (on_change)
-            on_change();
+          if (on_change) on_change();
         }));
   }
 }
 
 void UpstreamManager::startAll() {
-  for (auto& upstream : upstreams_)
-    upstream->start();
+  for (auto& upstream : upstreams_) upstream->start();
 }
 
 asio::awaitable<void> UpstreamManager::stopAll() {
@@ -36,8 +34,7 @@ asio::awaitable<void> UpstreamManager::stopAll() {
   all_done.expires_at(asio::steady_timer::time_point::max());
   for (auto& upstream : upstreams_) {
     asio::co_spawn(executor_, upstream->stop(), [remaining, &all_done](std::exception_ptr) {
-      if (--*remaining == 0)
-        all_done.cancel();
+      if (--*remaining == 0) all_done.cancel();
     });
   }
   while (*remaining > 0) {
@@ -48,8 +45,7 @@ asio::awaitable<void> UpstreamManager::stopAll() {
 
 Upstream* UpstreamManager::find(std::string_view name) const {
   for (const auto& upstream : upstreams_) {
-    if (upstream->name() == name)
-      return upstream.get();
+    if (upstream->name() == name) return upstream.get();
   }
   return nullptr;
 }

@@ -63,8 +63,7 @@ bool isAllowlisted(std::string_view name) {
                                                               "SSL_CERT_FILE",
                                                               "SSL_CERT_DIR"};
   for (auto exact : kExact) {
-    if (name == exact)
-      return true;
+    if (name == exact) return true;
   }
   return name.starts_with("LC_") || name.starts_with("XDG_");
 }
@@ -76,21 +75,17 @@ std::string errnoText(int err) {
 // Finds `command` in the PATH the child will get (not ours: a server's env may change PATH).
 std::optional<std::string> resolveCommand(const std::string& command,
                                           const std::vector<std::string>& env) {
-  if (command.find('/') != std::string::npos)
-    return command;
+  if (command.find('/') != std::string::npos) return command;
   std::string path = "/usr/local/bin:/usr/bin:/bin";
   for (const auto& entry : env) {
-    if (entry.starts_with("PATH="))
-      path = entry.substr(5);
+    if (entry.starts_with("PATH=")) path = entry.substr(5);
   }
   std::size_t start = 0;
   while (start <= path.size()) {
     auto end = path.find(':', start);
-    if (end == std::string::npos)
-      end = path.size();
+    if (end == std::string::npos) end = path.size();
     std::string dir = path.substr(start, end - start);
-    if (dir.empty())
-      dir = ".";
+    if (dir.empty()) dir = ".";
     std::string candidate = dir + "/" + command;
     struct stat info {};
     if (::stat(candidate.c_str(), &info) == 0 && S_ISREG(info.st_mode) &&
@@ -103,8 +98,7 @@ std::optional<std::string> resolveCommand(const std::string& command,
 }
 
 std::string describeExit(const siginfo_t& info) {
-  if (info.si_code == CLD_EXITED)
-    return "exited with code " + std::to_string(info.si_status);
+  if (info.si_code == CLD_EXITED) return "exited with code " + std::to_string(info.si_status);
   const char* name = ::sigdescr_np(info.si_status);
   return "killed by signal " + std::to_string(info.si_status) +
          (name ? std::string(" (") + name + ")" : "");
@@ -120,8 +114,7 @@ struct Fd {
   Fd& operator=(const Fd&) = delete;
   Fd& operator=(Fd&&) = delete;
   ~Fd() {
-    if (fd >= 0)
-      ::close(fd);
+    if (fd >= 0) ::close(fd);
   }
   int release() { return std::exchange(fd, -1); }
 };
@@ -188,8 +181,7 @@ struct State : std::enable_shared_from_this<State> {
 
   // Signals the whole process group; safe until reap(), since the zombie keeps the id taken.
   void signalGroup(int sig) const {
-    if (pid > 0 && !exited)
-      ::kill(-pid, sig);
+    if (pid > 0 && !exited) ::kill(-pid, sig);
   }
 
   void deliver(std::string_view line) {
@@ -207,8 +199,7 @@ struct State : std::enable_shared_from_this<State> {
       }
       return;
     }
-    if (!detached && !closing && handlers.on_message)
-      handlers.on_message(std::move(*parsed));
+    if (!detached && !closing && handlers.on_message) handlers.on_message(std::move(*parsed));
   }
 
   asio::awaitable<void> readStdout() {
@@ -226,21 +217,16 @@ struct State : std::enable_shared_from_this<State> {
                         dropped, options.max_line_bytes);
             });
       }
-      if (ec || detached)
-        break;
+      if (ec || detached) break;
     }
     stdout_done = true;
-    if (detached || closing || exited)
-      co_return;
+    if (detached || closing || exited) co_return;
     // The server closed stdout but may still be running: it can no longer answer, so stop it.
-    if (co_await waitExit(milliseconds(1000)))
-      co_return;
-    if (detached || closing)
-      co_return;
+    if (co_await waitExit(milliseconds(1000))) co_return;
+    if (detached || closing) co_return;
     log::warn("upstream {}: closed its stdout but kept running; stopping it", name());
     signalGroup(SIGTERM);
-    if (co_await waitExit(options.kill_grace))
-      co_return;
+    if (co_await waitExit(options.kill_grace)) co_return;
     signalGroup(SIGKILL);
   }
 
@@ -251,23 +237,17 @@ struct State : std::enable_shared_from_this<State> {
       boost::system::error_code ec;
       std::size_t n = co_await stderr_pipe.async_read_some(
           asio::buffer(buffer), asio::redirect_error(asio::use_awaitable, ec));
-      if (n > 0)
-        recordStderr(std::string_view(buffer.data(), n));
-      if (ec || detached)
-        break;
+      if (n > 0) recordStderr(std::string_view(buffer.data(), n));
+      if (ec || detached) break;
     }
-    if (!stderr_partial.empty())
-      pushTailLine(std::exchange(stderr_partial, {}));
+    if (!stderr_partial.empty()) pushTailLine(std::exchange(stderr_partial, {}));
   }
 
   void pushTailLine(std::string line) {
-    if (line.empty())
-      return;
-    if (line.size() > kStderrTailLineBytes)
-      line.resize(kStderrTailLineBytes);
+    if (line.empty()) return;
+    if (line.size() > kStderrTailLineBytes) line.resize(kStderrTailLineBytes);
     stderr_tail.push_back(std::move(line));
-    if (stderr_tail.size() > kStderrTailLines)
-      stderr_tail.pop_front();
+    if (stderr_tail.size() > kStderrTailLines) stderr_tail.pop_front();
   }
 
   void recordStderr(std::string_view chunk) {
@@ -282,8 +262,7 @@ struct State : std::enable_shared_from_this<State> {
   }
 
   void openLog() {
-    if (options.stderr_log.empty())
-      return;
+    if (options.stderr_log.empty()) return;
     log_fd = ::open(options.stderr_log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (log_fd < 0) {
       log::warn("upstream {}: cannot open stderr log {}: {}", name(), options.stderr_log.string(),
@@ -291,13 +270,11 @@ struct State : std::enable_shared_from_this<State> {
       return;
     }
     struct stat info {};
-    if (::fstat(log_fd, &info) == 0)
-      log_bytes = static_cast<std::size_t>(info.st_size);
+    if (::fstat(log_fd, &info) == 0) log_bytes = static_cast<std::size_t>(info.st_size);
   }
 
   void writeLog(std::string_view chunk) {
-    if (log_fd < 0)
-      return;
+    if (log_fd < 0) return;
     if (log_bytes + chunk.size() > options.max_log_bytes) {
       // Keep one previous generation: "<file>.1".
       ::close(log_fd);
@@ -306,15 +283,12 @@ struct State : std::enable_shared_from_this<State> {
       log_fd = -1;
       log_bytes = 0;
       openLog();
-      if (log_fd < 0)
-        return;
+      if (log_fd < 0) return;
     }
     while (!chunk.empty()) {
       ssize_t n = ::write(log_fd, chunk.data(), chunk.size());
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        break;  // disk full or similar: losing log text must not stop the server
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;  // disk full or similar: losing log text must not stop the server
       chunk.remove_prefix(static_cast<std::size_t>(n));
       log_bytes += static_cast<std::size_t>(n);
     }
@@ -323,8 +297,7 @@ struct State : std::enable_shared_from_this<State> {
   std::string stderrTail() const {
     std::string text;
     for (const auto& line : stderr_tail) {
-      if (!text.empty())
-        text += " | ";
+      if (!text.empty()) text += " | ";
       text += line;
     }
     return text;
@@ -376,8 +349,7 @@ struct State : std::enable_shared_from_this<State> {
         co_await poll.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       }
     }
-    if (exited || detached)
-      co_return;  // reaped by the destructor meanwhile
+    if (exited || detached) co_return;  // reaped by the destructor meanwhile
     exit_text = info.si_pid == pid ? describeExit(info) : "exited";
     // Helpers the server started (npx → node) may outlive it in its group; they would hold our
     // pipes open and leak. The zombie still holds the group id, so this cannot hit a stranger.
@@ -388,16 +360,14 @@ struct State : std::enable_shared_from_this<State> {
     if (!detached && !closing && handlers.on_closed) {
       std::string message = "server process " + exit_text;
       auto tail = stderrTail();
-      if (!tail.empty())
-        message += "; last stderr: " + tail;
+      if (!tail.empty()) message += "; last stderr: " + tail;
       auto on_closed = handlers.on_closed;
       on_closed(Error{ErrorCode::kUnavailable, std::move(message)});
     }
   }
 
   void reap() {
-    if (exited || pid <= 0)
-      return;
+    if (exited || pid <= 0) return;
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
@@ -414,8 +384,7 @@ struct State : std::enable_shared_from_this<State> {
       co_await asio::async_write(stdin_pipe, asio::buffer(write_queue.front()),
                                  asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
-        if (!closing)
-          log::debug("upstream {}: write to stdin failed: {}", name(), ec.message());
+        if (!closing) log::debug("upstream {}: write to stdin failed: {}", name(), ec.message());
         write_failed = true;
         write_queue.clear();
         break;
@@ -426,8 +395,7 @@ struct State : std::enable_shared_from_this<State> {
   }
 
   void killNow() {
-    if (!alive())
-      return;
+    if (!alive()) return;
     ::kill(-pid, SIGKILL);
     reap();
   }
@@ -445,8 +413,7 @@ class StdioTransport final : public Transport {
     state_->stdin_pipe.close(ignored);
     state_->stdout_pipe.close(ignored);
     state_->stderr_pipe.close(ignored);
-    if (state_->log_fd >= 0)
-      ::close(std::exchange(state_->log_fd, -1));
+    if (state_->log_fd >= 0) ::close(std::exchange(state_->log_fd, -1));
   }
 
   asio::awaitable<Result<void>> start(Handlers handlers) override {
@@ -498,12 +465,10 @@ class StdioTransport final : public Transport {
 
     std::vector<char*> argv;
     argv.push_back(const_cast<char*>(program->c_str()));
-    for (auto& arg : s.options.args)
-      argv.push_back(const_cast<char*>(arg.c_str()));
+    for (auto& arg : s.options.args) argv.push_back(const_cast<char*>(arg.c_str()));
     argv.push_back(nullptr);
     std::vector<char*> envp;
-    for (auto& entry : env)
-      envp.push_back(const_cast<char*>(entry.c_str()));
+    for (auto& entry : env) envp.push_back(const_cast<char*>(entry.c_str()));
     envp.push_back(nullptr);
 
     pid_t pid = -1;
@@ -548,8 +513,7 @@ class StdioTransport final : public Transport {
     std::string line = json::serialize(message);
     line.push_back('\n');
     state->write_queue.push_back(std::move(line));
-    if (!state->writing)
-      asio::co_spawn(state->executor, state->drainWrites(), asio::detached);
+    if (!state->writing) asio::co_spawn(state->executor, state->drainWrites(), asio::detached);
     co_return Result<void>{};
   }
 
@@ -560,8 +524,7 @@ class StdioTransport final : public Transport {
       co_return;
     }
     state->closing = true;
-    if (state->pid <= 0)
-      co_return;
+    if (state->pid <= 0) co_return;
     // MCP's stdio shutdown: close stdin, give the server time to exit, then SIGTERM, SIGKILL.
     boost::system::error_code ignored;
     state->write_queue.clear();
@@ -575,8 +538,7 @@ class StdioTransport final : public Transport {
         co_await state->waitExit(milliseconds(5000));
       }
     }
-    if (!state->exited)
-      state->killNow();
+    if (!state->exited) state->killNow();
     state->stdout_pipe.close(ignored);
     state->stderr_pipe.close(ignored);
   }
@@ -594,19 +556,15 @@ std::vector<std::string> buildChildEnvironment(const config::KeyValues& configur
   for (char** entry = environ; entry && *entry; ++entry) {
     std::string_view text(*entry);
     auto eq = text.find('=');
-    if (eq == std::string_view::npos)
-      continue;
+    if (eq == std::string_view::npos) continue;
     auto name = text.substr(0, eq);
     bool overridden = false;
     for (const auto& [key, value] : configured) {
-      if (key == name)
-        overridden = true;
+      if (key == name) overridden = true;
     }
-    if (!overridden && isAllowlisted(name))
-      env.emplace_back(text);
+    if (!overridden && isAllowlisted(name)) env.emplace_back(text);
   }
-  for (const auto& [key, value] : configured)
-    env.push_back(key + "=" + value);
+  for (const auto& [key, value] : configured) env.push_back(key + "=" + value);
   return env;
 }
 

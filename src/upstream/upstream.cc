@@ -54,8 +54,7 @@ void Upstream::start() {
   asio::co_spawn(executor_, supervise(), [self = shared_from_this()](std::exception_ptr error) {
     self->loop_running_ = false;
     self->done_.cancel();
-    if (error)
-      log::error("upstream {}: supervision ended by an exception", self->name());
+    if (error) log::error("upstream {}: supervision ended by an exception", self->name());
   });
 }
 
@@ -63,8 +62,7 @@ asio::awaitable<void> Upstream::stop() {
   auto self = shared_from_this();  // the caller may drop its reference while we wait
   stopping_ = true;
   wake_.cancel();
-  if (client_)
-    co_await client_->close();
+  if (client_) co_await client_->close();
   while (loop_running_) {
     done_.expires_after(std::chrono::seconds(1));
     boost::system::error_code ec;
@@ -75,22 +73,17 @@ asio::awaitable<void> Upstream::stop() {
 
 std::string Upstream::describeState() const {
   std::string text(stateName(state_));
-  if (!last_error_.empty() && state_ != State::kReady)
-    text += ": " + last_error_;
+  if (!last_error_.empty() && state_ != State::kReady) text += ": " + last_error_;
   return text;
 }
 
 void Upstream::setState(State state, std::string error) {
   bool changed = state != state_ || (!error.empty() && error != last_error_);
   state_ = state;
-  if (!error.empty())
-    last_error_ = std::move(error);
-  if (state != State::kReady)
-    tools_.clear();
-  for (auto* waiter : state_waiters_)
-    waiter->cancel();
-  if (changed && on_change_)
-    on_change_(*this);
+  if (!error.empty()) last_error_ = std::move(error);
+  if (state != State::kReady) tools_.clear();
+  for (auto* waiter : state_waiters_) waiter->cancel();
+  if (changed && on_change_) on_change_(*this);
 }
 
 asio::awaitable<void> Upstream::supervise() {
@@ -100,10 +93,8 @@ asio::awaitable<void> Upstream::supervise() {
       failures_ = 0;
       co_await serveUntilClosed();
     }
-    if (auto client = std::exchange(client_, nullptr))
-      co_await client->close();
-    if (stopping_)
-      break;
+    if (auto client = std::exchange(client_, nullptr)) co_await client->close();
+    if (stopping_) break;
     if (session_expired_) {
       // The HTTP server forgot our session (restart or expiry): re-initialize right away once.
       session_expired_ = false;
@@ -135,8 +126,7 @@ asio::awaitable<bool> Upstream::connectOnce() {
   handlers.on_closed = [this](const Error& error) {
     connection_lost_ = true;
     session_expired_ = error.code == ErrorCode::kSessionExpired;
-    if (state_ == State::kReady)
-      setState(State::kFailed, "connection lost: " + error.message);
+    if (state_ == State::kReady) setState(State::kFailed, "connection lost: " + error.message);
     wake_.cancel();
   };
   client_ = std::make_shared<UpstreamClient>(executor_, name(), std::move(transport),
@@ -166,10 +156,8 @@ asio::awaitable<void> Upstream::serveUntilClosed() {
     wake_.expires_after(ping ? options_.health_interval : std::chrono::hours(24));
     boost::system::error_code ec;
     co_await wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    if (stopping_ || connection_lost_)
-      break;
-    if (ec || !ping)
-      continue;  // woken early, or nothing to do
+    if (stopping_ || connection_lost_) break;
+    if (ec || !ping) continue;  // woken early, or nothing to do
     auto client = client_;
     auto pong = co_await client->request("ping", json::object{}, options_.ping_timeout);
     // Any answer, even a JSON-RPC error from a server without ping, proves it is alive.
@@ -182,18 +170,15 @@ asio::awaitable<void> Upstream::serveUntilClosed() {
 
 asio::awaitable<Result<std::vector<json::object>>> Upstream::listAllTools() {
   std::vector<json::object> tools;
-  if (!server_info_.capabilities.contains("tools"))
-    co_return tools;
+  if (!server_info_.capabilities.contains("tools")) co_return tools;
   auto client = client_;
   json::value cursor;
   for (int page = 0; page < 1000; ++page) {
     json::object params;
-    if (!cursor.is_null())
-      params["cursor"] = cursor;
+    if (!cursor.is_null()) params["cursor"] = cursor;
     auto response =
         co_await client->request("tools/list", std::move(params), options_.init_timeout);
-    if (!response)
-      co_return std::unexpected(response.error());
+    if (!response) co_return std::unexpected(response.error());
     if (response->is_error) {
       co_return makeError(ErrorCode::kProtocol, json::serialize(response->error));
     }
@@ -218,8 +203,7 @@ asio::awaitable<Result<std::vector<json::object>>> Upstream::listAllTools() {
     if (!next || next->is_null() || (next->is_string() && next->get_string().empty())) {
       co_return tools;
     }
-    if (next == nullptr || *next == cursor)
-      break;  // a server repeating its cursor would loop
+    if (next == nullptr || *next == cursor) break;  // a server repeating its cursor would loop
     cursor = *next;
   }
   co_return makeError(ErrorCode::kProtocol, "tools/list pagination did not end");
@@ -242,8 +226,7 @@ asio::awaitable<void> Upstream::refreshTools() {
   refreshing_ = true;
   do {
     refresh_again_ = false;
-    if (state_ != State::kReady)
-      break;
+    if (state_ != State::kReady) break;
     auto tools = co_await listAllTools();
     if (!tools) {
       log::warn("upstream {}: re-listing tools failed: {}", name(), tools.error().message);
@@ -252,8 +235,7 @@ asio::awaitable<void> Upstream::refreshTools() {
     if (state_ == State::kReady) {
       tools_ = std::move(*tools);
       log::info("upstream {}: tool list changed, now {} tools", name(), tools_.size());
-      if (on_change_)
-        on_change_(*this);
+      if (on_change_) on_change_(*this);
     }
   } while (refresh_again_ && !stopping_);
   refreshing_ = false;

@@ -1,17 +1,17 @@
 // UpstreamClient against a scripted fake transport: id remapping, out-of-order responses,
 // deadlines with notifications/cancelled, connection loss, and the server's own requests.
+#include "upstream/client.h"
+
 #include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 #include <boost/json/serialize.hpp>
-
 #include <functional>
 #include <vector>
 
 #include "protocol/jsonrpc.h"
-#include "upstream/client.h"
 
 namespace mcpproxy::upstream {
 namespace {
@@ -51,7 +51,9 @@ class FakeTransport : public Transport {
   std::shared_ptr<Shared> shared_;
 };
 
-json::value parse(std::string_view text) { return *protocol::parseJson(text, protocol::Limits{}); }
+json::value parse(std::string_view text) {
+  return *protocol::parseJson(text, protocol::Limits{});
+}
 
 class ClientTest : public ::testing::Test {
  protected:
@@ -120,10 +122,12 @@ TEST_F(ClientTest, CorrelatesOutOfOrderResponsesByOwnIds) {
   answerInitialize();
   ASSERT_TRUE(run(client_->connect(std::chrono::seconds(1))));
   shared_->on_send = nullptr;
-  auto first = asio::co_spawn(io_, client_->request("tools/call", json::object{{"n", 1}}, std::chrono::seconds(2)),
-                              asio::use_future);
-  auto second = asio::co_spawn(io_, client_->request("tools/call", json::object{{"n", 2}}, std::chrono::seconds(2)),
-                               asio::use_future);
+  auto first = asio::co_spawn(
+      io_, client_->request("tools/call", json::object{{"n", 1}}, std::chrono::seconds(2)),
+      asio::use_future);
+  auto second = asio::co_spawn(
+      io_, client_->request("tools/call", json::object{{"n", 2}}, std::chrono::seconds(2)),
+      asio::use_future);
   io_.restart();
   io_.poll();
   ASSERT_EQ(shared_->sent.size(), 4u);
@@ -131,9 +135,12 @@ TEST_F(ClientTest, CorrelatesOutOfOrderResponsesByOwnIds) {
   auto id2 = shared_->sent[3].as_object().at("id");
   EXPECT_NE(id1, id2);
   // Answer the second first.
-  shared_->handlers.on_message(json::object{{"jsonrpc", "2.0"}, {"id", id2}, {"result", json::object{{"r", 2}}}});
-  shared_->handlers.on_message(json::object{
-      {"jsonrpc", "2.0"}, {"id", id1}, {"error", json::object{{"code", -32000}, {"message", "boom"}}}});
+  shared_->handlers.on_message(
+      json::object{{"jsonrpc", "2.0"}, {"id", id2}, {"result", json::object{{"r", 2}}}});
+  shared_->handlers.on_message(
+      json::object{{"jsonrpc", "2.0"},
+                   {"id", id1},
+                   {"error", json::object{{"code", -32000}, {"message", "boom"}}}});
   io_.run_for(std::chrono::seconds(1));
   auto r1 = first.get();
   auto r2 = second.get();
@@ -158,7 +165,8 @@ TEST_F(ClientTest, TimeoutSendsCancelledAndIgnoresALateResponse) {
   EXPECT_EQ(cancel.at("method"), "notifications/cancelled");
   EXPECT_EQ(cancel.at("params").as_object().at("requestId"), request_id);
   // The late answer is dropped without effect.
-  shared_->handlers.on_message(json::object{{"jsonrpc", "2.0"}, {"id", request_id}, {"result", json::object{}}});
+  shared_->handlers.on_message(
+      json::object{{"jsonrpc", "2.0"}, {"id", request_id}, {"result", json::object{}}});
   EXPECT_EQ(client_->pendingCount(), 0u);
 }
 
@@ -166,8 +174,9 @@ TEST_F(ClientTest, ConnectionLossFailsPendingRequestsAtOnce) {
   answerInitialize();
   ASSERT_TRUE(run(client_->connect(std::chrono::seconds(1))));
   shared_->on_send = nullptr;
-  auto pending = asio::co_spawn(io_, client_->request("tools/call", json::object{}, std::chrono::seconds(30)),
-                                asio::use_future);
+  auto pending =
+      asio::co_spawn(io_, client_->request("tools/call", json::object{}, std::chrono::seconds(30)),
+                     asio::use_future);
   io_.restart();
   io_.poll();
   shared_->handlers.on_closed(Error{ErrorCode::kUnavailable, "process exited with status 3"});
@@ -186,7 +195,8 @@ TEST_F(ClientTest, AnswersServerPingAndRefusesUnsupportedRequests) {
   shared_->on_send = nullptr;
   shared_->handlers.on_message(parse(R"({"jsonrpc":"2.0","id":"srv-1","method":"ping"})"));
   shared_->handlers.on_message(parse(R"({"jsonrpc":"2.0","id":9,"method":"roots/list"})"));
-  shared_->handlers.on_message(parse(R"({"jsonrpc":"2.0","method":"notifications/tools/list_changed"})"));
+  shared_->handlers.on_message(
+      parse(R"({"jsonrpc":"2.0","method":"notifications/tools/list_changed"})"));
   io_.restart();
   io_.run_for(std::chrono::milliseconds(100));
   ASSERT_EQ(shared_->sent.size(), 4u);
@@ -202,13 +212,16 @@ TEST_F(ClientTest, BatchArraysFromTheServerAreUnpacked) {
   answerInitialize();
   ASSERT_TRUE(run(client_->connect(std::chrono::seconds(1))));
   shared_->on_send = nullptr;
-  auto pending = asio::co_spawn(io_, client_->request("tools/list", json::object{}, std::chrono::seconds(2)),
-                                asio::use_future);
+  auto pending =
+      asio::co_spawn(io_, client_->request("tools/list", json::object{}, std::chrono::seconds(2)),
+                     asio::use_future);
   io_.restart();
   io_.poll();
   auto id = shared_->sent.back().as_object().at("id");
-  json::array batch{json::object{{"jsonrpc", "2.0"}, {"method", "notifications/message"}},
-                    json::object{{"jsonrpc", "2.0"}, {"id", id}, {"result", json::object{{"tools", json::array{}}}}}};
+  json::array batch{
+      json::object{{"jsonrpc", "2.0"}, {"method", "notifications/message"}},
+      json::object{
+          {"jsonrpc", "2.0"}, {"id", id}, {"result", json::object{{"tools", json::array{}}}}}};
   shared_->handlers.on_message(batch);
   io_.run_for(std::chrono::milliseconds(100));
   auto result = pending.get();

@@ -67,8 +67,7 @@ class CannedServer {
   asio::awaitable<void> accept() {
     for (;;) {
       auto [ec, socket] = co_await acceptor_.async_accept(kAwait);
-      if (ec)
-        co_return;
+      if (ec) co_return;
       asio::co_spawn(acceptor_.get_executor(), serve(std::move(socket)), asio::detached);
     }
   }
@@ -78,8 +77,7 @@ class CannedServer {
     for (;;) {
       http::request<http::string_body> req;
       auto [ec, n] = co_await http::async_read(socket, buffer, req, kAwait);
-      if (ec)
-        co_return;
+      if (ec) co_return;
       SeenRequest r{std::string(req.method_string()),
                     std::string(req.target()),
                     std::string(req["Mcp-Session-Id"]),
@@ -121,8 +119,7 @@ json::value request(std::int64_t id, const std::string& method) {
 
 std::string idOf(const SeenRequest& r) {
   auto parsed = protocol::parseJson(r.body, protocol::Limits{});
-  if (!parsed || !parsed->is_object() || !parsed->as_object().contains("id"))
-    return "null";
+  if (!parsed || !parsed->is_object() || !parsed->as_object().contains("id")) return "null";
   return json::serialize(parsed->as_object().at("id"));
 }
 
@@ -147,8 +144,7 @@ class HttpTransportTest : public ::testing::Test {
   bool runUntil(const std::function<bool()>& done) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     io_.restart();
-    while (!done() && std::chrono::steady_clock::now() < deadline)
-      io_.run_for(milliseconds(5));
+    while (!done() && std::chrono::steady_clock::now() < deadline) io_.run_for(milliseconds(5));
     return done();
   }
 
@@ -169,16 +165,13 @@ class HttpTransportTest : public ::testing::Test {
 
 TEST_F(HttpTransportTest, JsonReplyThenSessionHeadersAndGetStream) {
   server_.respond = [](const SeenRequest& r) {
-    if (r.method == "GET")
-      return status(405, "Method Not Allowed");
-    if (r.method == "DELETE")
-      return status(200, "OK");
+    if (r.method == "GET") return status(405, "Method Not Allowed");
+    if (r.method == "DELETE") return status(200, "OK");
     if (r.body.find("\"initialize\"") != std::string::npos) {
       return jsonReply(R"({"jsonrpc":"2.0","id":1,"result":{"protocolVersion":"2025-06-18"}})",
                        "Mcp-Session-Id: sess-42\r\n");
     }
-    if (r.body.find("\"id\"") == std::string::npos)
-      return status(202, "Accepted");
+    if (r.body.find("\"id\"") == std::string::npos) return status(202, "Accepted");
     return jsonReply(R"({"jsonrpc":"2.0","id":)" + idOf(r) + R"(,"result":{"tools":[]}})");
   };
   start();
@@ -289,8 +282,7 @@ TEST_F(HttpTransportTest, NotFoundForOurSessionReportsSessionExpired) {
   ASSERT_EQ(messages_.size(), 2u);
   EXPECT_EQ(messages_[1].as_object().at("id"), 2);
   EXPECT_TRUE(messages_[1].as_object().contains("error"));
-  for (const auto& r : server_.seen)
-    EXPECT_NE(r.method, "GET");
+  for (const auto& r : server_.seen) EXPECT_NE(r.method, "GET");
 }
 
 TEST_F(HttpTransportTest, ReusesKeepAliveConnectionsAndRecoversFromClosedOnes) {

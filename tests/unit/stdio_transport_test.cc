@@ -27,8 +27,7 @@ using std::chrono::milliseconds;
 
 // True when `pid` no longer runs (gone, or a zombie waiting for its parent).
 bool processGone(int pid) {
-  if (::kill(pid, 0) != 0)
-    return true;
+  if (::kill(pid, 0) != 0) return true;
   std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
   std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
   auto close_paren = text.rfind(')');
@@ -90,15 +89,13 @@ class StdioTransportTest : public ::testing::Test {
   bool runUntil(const std::function<bool()>& done) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     io_.restart();
-    while (!done() && std::chrono::steady_clock::now() < deadline)
-      io_.run_for(milliseconds(10));
+    while (!done() && std::chrono::steady_clock::now() < deadline) io_.run_for(milliseconds(10));
     return done();
   }
 
   std::int64_t pidFromFirstMessage() {
     EXPECT_TRUE(runUntil([&] { return !messages_.empty(); }));
-    if (messages_.empty())
-      return -1;
+    if (messages_.empty()) return -1;
     return messages_[0].as_object().at("pid").as_int64();
   }
 
@@ -172,8 +169,7 @@ TEST_F(StdioTransportTest, ChildGetsAllowlistedEnvironmentPlusConfiguredVariable
   const auto& seen = messages_[0].as_object();
   EXPECT_EQ(seen.at("secret"), "");
   EXPECT_EQ(seen.at("configured"), "fast");
-  if (const char* home = ::getenv("HOME"))
-    EXPECT_EQ(seen.at("home"), home);
+  if (const char* home = ::getenv("HOME")) EXPECT_EQ(seen.at("home"), home);
   ::unsetenv("MCPPROXY_TEST_SECRET");
   run(transport_->close());
 }

@@ -19,7 +19,7 @@ test-deps: deps
 # Release binary at build/mcpproxy.
 build: deps
 	@cmake --preset release >/dev/null
-	@cmake --build --preset release -j $(JOBS)
+	@cmake --build --preset release -j $(JOBS) --target mcpproxy
 	@cp build/release/mcpproxy build/mcpproxy
 	@echo "built build/mcpproxy"
 
@@ -52,8 +52,11 @@ lint: deps
 	@run-clang-tidy-16 -quiet -p build/debug -extra-arg=-Wno-macro-redefined \
 	  -extra-arg=-D__cpp_concepts=202002L '$(CURDIR)/src/.*\.cc$$'
 
-bench:
-	@echo "No benchmarks yet: the harness arrives with the benchmarks issue (docs/benchmarks.md)."
+# Benchmarks (Google Benchmark, release build); results and machine notes go to docs/benchmarks.md.
+bench: test-deps
+	@cmake --preset release >/dev/null
+	@cmake --build --preset release -j $(JOBS) --target search_bench
+	@./build/release/search_bench
 
 clean:
 	rm -rf build

@@ -4,7 +4,7 @@
 # into the git-ignored folder .cache/npm.
 source "$(dirname "$0")/lib.sh"
 root="$(cd "$(dirname "$0")/.." && pwd)"
-apt_install_missing libgtest-dev libgmock-dev clang-16 libclang-rt-16-dev clang-format
+apt_install_missing libgtest-dev libgmock-dev libbenchmark-dev clang-16 libclang-rt-16-dev clang-format
 # Node.js: keep whatever node/npm the machine has (a NodeSource nodejs bundles npm and conflicts
 # with Debian's npm package); install Debian's only when they are missing.
 if ! command -v node >/dev/null; then apt_install_missing nodejs; fi

@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <optional>
 
+#include "app/paths.h"
 #include "common/log.h"
 #include "config/config.h"
 #include "downstream/http_server.h"
@@ -23,6 +24,7 @@
 #include "router/router.h"
 #include "session/dispatcher.h"
 #include "session/session.h"
+#include "storage/store.h"
 #include "upstream/manager.h"
 
 namespace mcpproxy::app {
@@ -34,36 +36,12 @@ namespace {
 
 constexpr std::size_t kMaxSessions = 1000;
 
-fs::path homeDirectory() {
-  if (const char* home = std::getenv("HOME"); home && *home) return home;
-  if (const passwd* pw = getpwuid(getuid()); pw && pw->pw_dir) return pw->pw_dir;
-  return ".";
-}
-
-fs::path expandHome(const std::string& path) {
-  if (path == "~") return homeDirectory();
-  if (path.starts_with("~/")) return homeDirectory() / path.substr(2);
-  return path;
-}
-
-Result<void> ensurePrivateDirectory(const fs::path& dir) {
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) return makeError(ErrorCode::kIo, "cannot create " + dir.string() + ": " + ec.message());
-  ::chmod(dir.c_str(), 0700);  // best effort: it holds logs and, later, secrets
-  return {};
-}
-
 }  // namespace
 
 int runServe(const ServeOptions& options) {
   // 1. Where things live.
   fs::path default_dir = homeDirectory() / ".mcpproxy";
-  fs::path config_path =
-      options.config_path.empty()
-          ? (options.data_dir.empty() ? default_dir : expandHome(options.data_dir)) /
-                "mcp_config.json"
-          : expandHome(options.config_path);
+  fs::path config_path = configPath(options.config_path, options.data_dir);
 
   // 2. The configuration, created with safe defaults on first run.
   std::error_code ec;
@@ -131,8 +109,20 @@ int runServe(const ServeOptions& options) {
   upstream::UpstreamManager upstreams(executor, cfg.servers, upstream_options, [&] {
     if (router && router->rebuild()) dispatcher->broadcastToolsChanged(sessions);
   });
-  router.emplace(upstreams, router::RouterOptions{cfg.tools_page_size});
-  dispatcher.emplace(*router);
+  router::RouterOptions router_options;
+  router_options.page_size = cfg.tools_page_size;
+  router_options.tools_limit = cfg.tools_limit;
+  router_options.tool_response_limit = cfg.tool_response_limit;
+  router.emplace(upstreams, router_options);
+  // The database holds statistics and tool history; without it the proxy still serves (a
+  // broken disk must not take every MCP server away from the user).
+  auto store = storage::Store::open(data_dir / "mcpproxy.db", executor);
+  if (store) {
+    router->setStore(store->get());
+  } else {
+    log::error("database: {}; running without statistics", store.error().message);
+  }
+  dispatcher.emplace(*router, cfg.routing_mode);
 
   // 5. The downstream transport.
   protocol::Limits limits{cfg.max_request_bytes, cfg.max_json_depth};
@@ -143,9 +133,13 @@ int runServe(const ServeOptions& options) {
     if (shutting_down) co_return;
     shutting_down = true;
     log::info("shutting down");
-    if (http) co_await http->stop(std::chrono::seconds(3));
+    // Stop accepting and let in-flight calls finish for 3 s; then stopping the upstreams fails
+    // the calls still waiting (each gets a tool error), and 1 s later connections close.
+    if (http) co_await http->drain(std::chrono::seconds(3));
     if (stdio) stdio->stop();
     co_await upstreams.stopAll();
+    if (http) co_await http->stop(std::chrono::seconds(1));
+    router->setStore(nullptr);  // the store closes before the upstreams are destroyed
     log::info("stopped");
     io.stop();
   };

@@ -419,6 +419,21 @@ Result<Config> parseConfig(std::string_view text, std::vector<std::string>& warn
       if (ok && config.max_json_depth > kMaxJsonDepth) {
         ok = fieldError(key, "at most " + std::to_string(kMaxJsonDepth));
       }
+    } else if (key == "routing_mode") {
+      auto s = getString(value, key);
+      if (!s) return std::unexpected(s.error());
+      if (*s == "retrieve_tools") {
+        config.routing_mode = RoutingMode::kRetrieveTools;
+      } else if (*s == "direct") {
+        config.routing_mode = RoutingMode::kDirect;
+      } else {
+        return fieldError(key, "use \"retrieve_tools\" or \"direct\"");
+      }
+    } else if (key == "tools_limit") {
+      positive(config.tools_limit);
+      if (ok && config.tools_limit > 100) ok = fieldError(key, "at most 100");
+    } else if (key == "tool_response_limit") {
+      positive(config.tool_response_limit);
     } else if (key == "trusted_hosts") {
       auto hosts = getStringArray(value, key);
       if (!hosts) return std::unexpected(hosts.error());

@@ -30,6 +30,10 @@ std::string_view protocolName(Protocol protocol);
 
 using KeyValues = std::vector<std::pair<std::string, std::string>>;
 
+// What the /mcp endpoint (and --stdio) exposes: a few proxy tools with search
+// (kRetrieveTools), or every upstream tool (kDirect, which /mcp/all always uses).
+enum class RoutingMode { kRetrieveTools, kDirect };
+
 struct ServerConfig {
   std::string name;
   std::string command;
@@ -66,6 +70,11 @@ struct Config {
   std::size_t max_json_depth = 64;
   std::vector<std::string> trusted_hosts;  // extra Host/Origin names besides loopback
   std::string log_level = "info";
+
+  // Tool discovery (docs/configuration.md): what /mcp exposes, and the proxy tools' defaults.
+  RoutingMode routing_mode = RoutingMode::kRetrieveTools;
+  std::size_t tools_limit = 15;              // retrieve_tools default `limit` (max 100)
+  std::size_t tool_response_limit = 20'000;  // characters; longer results are paged (read_cache)
 
   bool servers_as_object = false;  // "mcpServers" was given in Claude Desktop's object form
   json::object unknown;

@@ -111,7 +111,12 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
 
   bool hostAllowed(std::string_view authority) const {
     std::string host = hostPart(authority);
-    return allowed_hosts.contains(host) || host.starts_with("127.");
+    if (allowed_hosts.contains(host)) return true;
+    // Any literal loopback address (127.0.0.0/8, ::1), but never a *name* that merely starts
+    // with "127." such as 127.0.0.1.evil.example (DNS rebinding).
+    boost::system::error_code ec;
+    auto address = asio::ip::make_address(host, ec);
+    return !ec && address.is_loopback();
   }
 
   // DNS-rebinding defence: a browser page on another origin must not reach the proxy.
@@ -334,6 +339,10 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
 
     if (message->isRequest() && message->method == "initialize") {
       auto session = sessions.create();
+      std::string_view target = req.target();
+      if (target.substr(0, target.find('?')).starts_with("/mcp/all")) {
+        session->setRoutingMode(config::RoutingMode::kDirect);
+      }
       auto response = co_await dispatcher.handle(session, std::move(*message));
       bool ok = response && response->kind == protocol::MessageKind::kResult;
       if (!ok) sessions.remove(session->id());
@@ -550,7 +559,7 @@ void HttpServer::start() {
   asio::co_spawn(impl_->executor, impl_->sweepLoop(), asio::detached);
 }
 
-asio::awaitable<void> HttpServer::stop(std::chrono::milliseconds grace) {
+asio::awaitable<void> HttpServer::drain(std::chrono::milliseconds grace) {
   auto impl = impl_;
   impl->stopping = true;
   boost::system::error_code ec;
@@ -566,6 +575,12 @@ asio::awaitable<void> HttpServer::stop(std::chrono::milliseconds grace) {
     timer.expires_after(std::chrono::milliseconds(20));
     co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
+}
+
+asio::awaitable<void> HttpServer::stop(std::chrono::milliseconds grace) {
+  auto impl = impl_;
+  co_await drain(grace);
+  boost::system::error_code ec;
   for (auto* connection : impl->connections) connection->socket().close(ec);
 }
 

@@ -42,6 +42,9 @@ class HttpServer {
   void start();
   // Stops accepting, ends GET streams, gives in-flight requests `grace` to finish, then closes
   // every connection.
+  // Stops accepting, ends GET streams, and waits up to `grace` for in-flight requests; open
+  // connections stay so that requests failed meanwhile (upstreams stopping) still get answers.
+  boost::asio::awaitable<void> drain(std::chrono::milliseconds grace);
   boost::asio::awaitable<void> stop(std::chrono::milliseconds grace);
 
   struct Impl;

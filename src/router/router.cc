@@ -8,6 +8,7 @@
 #include <set>
 
 #include "common/log.h"
+#include "storage/store.h"
 
 namespace mcpproxy::router {
 
@@ -17,6 +18,10 @@ using protocol::rpc_error::kMethodNotFound;
 json::object toolErrorResult(std::string_view text) {
   return json::object{{"content", json::array{json::object{{"type", "text"}, {"text", text}}}},
                       {"isError", true}};
+}
+
+json::object toolTextResult(std::string_view text) {
+  return json::object{{"content", json::array{json::object{{"type", "text"}, {"text", text}}}}};
 }
 
 Router::Router(upstream::UpstreamManager& upstreams, RouterOptions options)
@@ -65,7 +70,55 @@ bool Router::rebuild() {
   tools_ = std::move(tools);
   by_name_ = std::move(by_name);
   if (changed) ++generation_;
+  syncIndex();
   return changed;
+}
+
+bool Router::searchable(const upstream::Upstream& upstream) const {
+  // Issue 5 narrows this to approved servers and tools.
+  return upstream.config().enabled && upstream.state() == upstream::State::kReady;
+}
+
+void Router::syncIndex() {
+  std::set<std::string> live;
+  for (const auto& upstream : upstreams_.all()) {
+    if (!searchable(*upstream)) continue;
+    const std::string& server = upstream->name();
+    live.insert(server);
+    std::string all;
+    for (const auto& definition : upstream->tools()) all += json::serialize(definition);
+    std::size_t fingerprint = std::hash<std::string>{}(all);
+    auto known = indexed_fingerprints_.find(server);
+    if (known != indexed_fingerprints_.end() && known->second == fingerprint) continue;
+    indexed_fingerprints_[server] = fingerprint;
+
+    std::vector<index::ToolDocument> documents;
+    for (const auto& definition : upstream->tools()) {
+      index::ToolDocument doc;
+      doc.server = server;
+      doc.name = std::string(definition.at("name").get_string());
+      auto text = [&](const char* key) {
+        const auto* v = definition.if_contains(key);
+        return v && v->is_string() ? std::string(v->get_string()) : std::string();
+      };
+      doc.title = text("title");
+      doc.description = text("description");
+      if (const auto* v = definition.if_contains("inputSchema")) doc.input_schema = *v;
+      if (const auto* v = definition.if_contains("annotations")) doc.annotations = *v;
+      documents.push_back(std::move(doc));
+    }
+    log::debug("search index: {} tools of '{}'", documents.size(), server);
+    index_.upsertServer(server, std::move(documents));
+    if (store_) store_->rememberServerTools(server, upstream->tools());
+  }
+  for (auto it = indexed_fingerprints_.begin(); it != indexed_fingerprints_.end();) {
+    if (live.contains(it->first)) {
+      ++it;
+    } else {
+      index_.removeServer(it->first);
+      it = indexed_fingerprints_.erase(it);
+    }
+  }
 }
 
 namespace {
@@ -130,15 +183,9 @@ boost::asio::awaitable<protocol::Message> Router::callTool(const protocol::Messa
   }
   // Copy what we need: the table may be rebuilt while we wait for the upstream.
   ExposedTool target = tools_[it->second];
-  upstream::Upstream* upstream = upstreams_.find(target.server);
-  if (upstream == nullptr) {
-    co_return protocol::makeResult(
-        request.id, toolErrorResult("mcpproxy: server '" + target.server + "' was removed"));
-  }
   json::object forwarded = *params;
   forwarded["name"] = target.tool;
-  auto response =
-      co_await upstream->call("tools/call", std::move(forwarded), upstream->callTimeout());
+  auto response = co_await invokeUpstream(target.server, target.tool, std::move(forwarded));
   if (!response) {
     log::info("tools/call {} failed: {}", target.exposed_name, response.error().message);
     co_return protocol::makeResult(request.id,
@@ -155,8 +202,51 @@ boost::asio::awaitable<protocol::Message> Router::callTool(const protocol::Messa
   co_return protocol::makeResult(request.id, std::move(response->result));
 }
 
+boost::asio::awaitable<Result<upstream::Response>> Router::invokeUpstream(const std::string& server,
+                                                                          const std::string& tool,
+                                                                          json::object params) {
+  upstream::Upstream* upstream = upstreams_.find(server);
+  if (upstream == nullptr) {
+    co_return makeError(ErrorCode::kNotFound, "server '" + server + "' was removed");
+  }
+  auto started = std::chrono::steady_clock::now();
+  auto response = co_await upstream->call("tools/call", std::move(params), upstream->callTimeout());
+  if (store_) {
+    storage::CallRecord call;
+    call.time_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+    call.server = server;
+    call.tool = tool;
+    call.duration_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+            .count();
+    if (!response) {
+      call.ok = false;
+      call.error = response.error().message;
+    } else if (response->is_error) {
+      call.ok = false;
+      const auto* message = response->error.if_contains("message");
+      call.error = message && message->is_string() ? std::string(message->get_string())
+                                                   : std::string("JSON-RPC error");
+    } else {
+      const auto* result = response->result.if_object();
+      const auto* is_error = result ? result->if_contains("isError") : nullptr;
+      call.ok = !(is_error && is_error->is_bool() && is_error->get_bool());
+      if (!call.ok) call.error = "tool reported isError";
+      call.response_bytes = json::serialize(response->result).size();
+    }
+    store_->recordCall(std::move(call));
+  }
+  co_return response;
+}
+
 boost::asio::awaitable<protocol::Message> Router::handle(const RequestContext& context,
                                                          const protocol::Message& request) {
+  if (context.mode == config::RoutingMode::kRetrieveTools) {
+    if (request.method == "tools/list") co_return listProxyTools(request);
+    if (request.method == "tools/call") co_return co_await callProxyTool(request);
+  }
   if (request.method == "tools/list") co_return listTools(request);
   if (request.method == "tools/call") co_return co_await callTool(request);
   co_return protocol::makeError(request.id, kMethodNotFound, "Method not found: " + request.method);

@@ -13,8 +13,14 @@
 #include <unordered_map>
 #include <vector>
 
+#include "index/search_index.h"
 #include "protocol/jsonrpc.h"
+#include "router/response_cache.h"
 #include "upstream/manager.h"
+
+namespace mcpproxy::storage {
+class Store;
+}
 
 namespace mcpproxy::router {
 
@@ -24,10 +30,14 @@ namespace json = boost::json;
 struct RequestContext {
   std::string protocol_version;
   json::object client_capabilities;
+  // kDirect: every upstream tool; kRetrieveTools: the proxy tools (retrieve_tools, call_tool_*…).
+  config::RoutingMode mode = config::RoutingMode::kDirect;
 };
 
 struct RouterOptions {
   std::size_t page_size = 1000;
+  std::size_t tools_limit = 15;              // retrieve_tools default limit
+  std::size_t tool_response_limit = 20'000;  // characters before a result is paged
 };
 
 // One tool as the downstream client sees it.
@@ -42,9 +52,17 @@ class Router {
  public:
   Router(upstream::UpstreamManager& upstreams, RouterOptions options);
 
-  // Recomputes the tool table from the upstreams. Returns true when what clients see changed
-  // (so a notifications/tools/list_changed is due).
+  // Recomputes the tool table and the search index from the upstreams. Returns true when what
+  // clients see changed (so a notifications/tools/list_changed is due).
   bool rebuild();
+
+  // Where call statistics and activity go; may stay unset (then tools_stat says so).
+  void setStore(storage::Store* store) { store_ = store; }
+
+  // The best tools for a free-text query, best first, as retrieve_tools returns them:
+  // {name: "<server>:<tool>", server, tool, score, description, inputSchema, annotations}.
+  // Also used by `mcpproxy tools search`.
+  json::array findTools(std::string_view query, std::size_t limit) const;
 
   // Capabilities the proxy states to clients: only what it implements.
   json::object serverCapabilities() const;
@@ -64,15 +82,45 @@ class Router {
   protocol::Message listTools(const protocol::Message& request) const;
   boost::asio::awaitable<protocol::Message> callTool(const protocol::Message& request);
 
+  // Calls `tool` on `server` and records the call's statistics. Errors are transport failures;
+  // an upstream's JSON-RPC error is a Response with is_error.
+  boost::asio::awaitable<Result<upstream::Response>> invokeUpstream(const std::string& server,
+                                                                    const std::string& tool,
+                                                                    json::object params);
+
+  // The search index holds the tools of servers for which searchable() is true. This is the one
+  // place where "which tools may a model discover" is decided (issue 5 adds approval).
+  bool searchable(const upstream::Upstream& upstream) const;
+  void syncIndex();
+
+  // Proxy tools (proxy_tools.cc).
+  protocol::Message listProxyTools(const protocol::Message& request) const;
+  boost::asio::awaitable<protocol::Message> callProxyTool(const protocol::Message& request);
+  json::object retrieveTools(const json::object& args) const;
+  boost::asio::awaitable<json::object> callThrough(std::string_view variant,
+                                                   const json::object& args);
+  json::object describeTool(const json::object& args) const;
+  boost::asio::awaitable<json::object> toolsStat();
+  json::object readCache(const json::object& args);
+  json::object pageIfLarge(json::object result);
+  const json::object* findTool(std::string_view server, std::string_view tool) const;
+
   upstream::UpstreamManager& upstreams_;
   RouterOptions options_;
   std::vector<ExposedTool> tools_;
   std::unordered_map<std::string, std::size_t> by_name_;
   std::uint64_t generation_ = 0;
   std::set<std::string> reported_collisions_;  // logged once each
+  storage::Store* store_ = nullptr;
+  index::SearchIndex index_;
+  std::unordered_map<std::string, std::size_t> indexed_fingerprints_;  // server -> tools hash
+  ResponseCache cache_;
 };
 
 // A tools/call result that reports a failure to the model (isError: true) in plain words.
 json::object toolErrorResult(std::string_view text);
+
+// A tools/call result with one text block (isError: false).
+json::object toolTextResult(std::string_view text);
 
 }  // namespace mcpproxy::router

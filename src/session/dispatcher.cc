@@ -69,7 +69,7 @@ boost::asio::awaitable<std::optional<protocol::Message>> Dispatcher::handle(
                                   "Invalid Request: send initialize first");
   }
   if (router::Router::routes(message.method)) {
-    co_return co_await router_.handle(session->context(), message);
+    co_return co_await router_.handle(session->context(default_mode_), message);
   }
   co_return protocol::makeError(message.id, kMethodNotFound, "Method not found: " + message.method);
 }

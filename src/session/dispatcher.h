@@ -16,7 +16,9 @@ namespace mcpproxy::session {
 
 class Dispatcher {
  public:
-  explicit Dispatcher(router::Router& router) : router_(router) {}
+  // `default_mode` is what sessions without a fixed mode get (the config's routing_mode).
+  Dispatcher(router::Router& router, config::RoutingMode default_mode)
+      : router_(router), default_mode_(default_mode) {}
 
   // Handles one message from a client. Returns the response for a request, nothing for
   // notifications and responses. `session` is shared because the client may end the session
@@ -31,6 +33,7 @@ class Dispatcher {
   protocol::Message initialize(Session& session, const protocol::Message& request) const;
 
   router::Router& router_;
+  config::RoutingMode default_mode_;
 };
 
 }  // namespace mcpproxy::session

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -34,8 +35,13 @@ class Session {
   void touch() { last_seen_ = Clock::now(); }
   Clock::time_point lastSeen() const { return last_seen_; }
 
-  router::RequestContext context() const {
-    return router::RequestContext{protocol_version_, client_capabilities_};
+  // The endpoint a session was created on may fix its routing mode (/mcp/all is always
+  // direct); otherwise the dispatcher's default applies.
+  void setRoutingMode(config::RoutingMode mode) { routing_mode_ = mode; }
+
+  router::RequestContext context(config::RoutingMode default_mode) const {
+    return router::RequestContext{protocol_version_, client_capabilities_,
+                                  routing_mode_.value_or(default_mode)};
   }
 
   // Delivers a server-initiated message (a notification) to the client. The downstream
@@ -58,6 +64,7 @@ class Session {
   bool initialized_ = false;
   std::string protocol_version_;
   json::object client_capabilities_;
+  std::optional<config::RoutingMode> routing_mode_;
   json::object client_info_;
   Clock::time_point last_seen_;
   Sink sink_;

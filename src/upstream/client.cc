@@ -162,8 +162,22 @@ void UpstreamClient::onOneMessage(const json::value& value) {
       }
       Response response;
       if (message->kind == protocol::MessageKind::kError) {
+        const auto& error = message->error.get_object();
+        const auto* data = error.if_contains("data");
+        const auto* marker =
+            data && data->is_object() ? data->get_object().if_contains("mcpproxy") : nullptr;
+        if (marker && marker->is_string() && marker->get_string() == kTransportFailure) {
+          // Synthesized by our transport: the exchange failed, the server did not answer.
+          const auto* text = error.if_contains("message");
+          it->second->outcome = makeError(
+              ErrorCode::kUnavailable,
+              text && text->is_string() ? std::string(text->get_string()) : "transport failure");
+          it->second->timer.cancel();
+          pending_.erase(it);
+          return;
+        }
         response.is_error = true;
-        response.error = message->error.get_object();
+        response.error = error;
       } else {
         response.result = std::move(message->result);
       }

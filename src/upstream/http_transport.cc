@@ -167,7 +167,9 @@ struct State : std::enable_shared_from_this<State> {
   // A JSON-RPC error response for a request whose exchange failed, so its caller is not left
   // waiting for the deadline.
   void deliverFailure(const json::value& id, const std::string& message) {
-    json::object error{{"code", protocol::rpc_error::kInternalError}, {"message", message}};
+    json::object error{{"code", protocol::rpc_error::kInternalError},
+                       {"message", message},
+                       {"data", json::object{{"mcpproxy", kTransportFailure}}}};
     deliver(json::object{{"jsonrpc", "2.0"}, {"id", id}, {"error", std::move(error)}});
   }
 
@@ -386,13 +388,24 @@ struct State : std::enable_shared_from_this<State> {
     return text;
   }
 
+  // The server no longer knows our session: 404 per the spec; the SDK's example servers (and so
+  // server-everything) answer 400 "No valid session ID provided" instead, e.g. after a restart.
+  bool sessionGone(const Reply& reply) const {
+    if (session_id.empty()) return false;
+    if (reply.status == 404) return true;
+    if (reply.status != 400) return false;
+    std::string body = reply.body_preview;
+    std::transform(body.begin(), body.end(), body.begin(), ::tolower);
+    return body.find("session") != std::string::npos;
+  }
+
   // The reply phase of a POST, after the request was written.
   asio::awaitable<void> finishPost(std::shared_ptr<Connection> conn, json::value request_id) {
     auto self = shared_from_this();
     auto reply = co_await readReply(conn, request_id, false);
     release(conn, reply.keep_alive);
     if (quiet()) co_return;
-    if (reply.status == 404 && !session_id.empty()) {
+    if (sessionGone(reply)) {
       if (!request_id.is_null()) deliverFailure(request_id, "the server ended the MCP session");
       reportClosed(Error{ErrorCode::kSessionExpired,
                          "the server no longer knows session (HTTP 404); reconnecting"});
@@ -432,7 +445,7 @@ struct State : std::enable_shared_from_this<State> {
           log::debug("upstream {}: no GET stream offered (HTTP {})", name(), reply.status);
           co_return;
         }
-        if (reply.status == 404 && !session_id.empty()) {
+        if (sessionGone(reply)) {
           reportClosed(Error{ErrorCode::kSessionExpired,
                              "the server no longer knows session (HTTP 404); reconnecting"});
           co_return;

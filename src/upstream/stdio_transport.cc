@@ -380,8 +380,11 @@ struct State : std::enable_shared_from_this<State> {
     auto self = shared_from_this();
     writing = true;
     while (!write_queue.empty() && !detached) {
+      // Own the line while it is written: close() may clear the queue meanwhile.
+      std::string line = std::move(write_queue.front());
+      write_queue.pop_front();
       boost::system::error_code ec;
-      co_await asio::async_write(stdin_pipe, asio::buffer(write_queue.front()),
+      co_await asio::async_write(stdin_pipe, asio::buffer(line),
                                  asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
         if (!closing) log::debug("upstream {}: write to stdin failed: {}", name(), ec.message());
@@ -389,7 +392,6 @@ struct State : std::enable_shared_from_this<State> {
         write_queue.clear();
         break;
       }
-      write_queue.pop_front();
     }
     writing = false;
   }

@@ -17,6 +17,11 @@ namespace mcpproxy::upstream {
 
 namespace json = boost::json;
 
+// Marks a JSON-RPC error that a transport synthesized for a request whose exchange failed (as
+// `"data": {"mcpproxy": kTransportFailure}`), so the client treats it as a transport failure —
+// a failed health check, an isError tool result — and never as the server's own answer.
+inline constexpr const char* kTransportFailure = "transport-failure";
+
 class Transport {
  public:
   struct Handlers {

@@ -266,7 +266,8 @@ asio::awaitable<Result<Response>> Upstream::call(std::string method, json::value
   if (!response) {
     if (response.error().code == ErrorCode::kTimeout) {
       co_return makeError(ErrorCode::kTimeout, "upstream '" + name() + "' did not answer within " +
-                                                   std::to_string(timeout.count() / 1000.0) + " s");
+                                                   fmt::format("{:g}", timeout.count() / 1000.0) +
+                                                   " s");
     }
     co_return makeError(response.error().code,
                         "upstream '" + name() + "': " + response.error().message);

@@ -1,0 +1,40 @@
+// See paths.h.
+#include "app/paths.h"
+
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+namespace mcpproxy::app {
+
+namespace fs = std::filesystem;
+
+fs::path homeDirectory() {
+  if (const char* home = std::getenv("HOME"); home && *home) return home;
+  if (const passwd* pw = getpwuid(getuid()); pw && pw->pw_dir) return pw->pw_dir;
+  return ".";
+}
+
+fs::path expandHome(const std::string& path) {
+  if (path == "~") return homeDirectory();
+  if (path.starts_with("~/")) return homeDirectory() / path.substr(2);
+  return path;
+}
+
+Result<void> ensurePrivateDirectory(const fs::path& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return makeError(ErrorCode::kIo, "cannot create " + dir.string() + ": " + ec.message());
+  ::chmod(dir.c_str(), 0700);  // best effort: it holds logs, the database and, later, secrets
+  return {};
+}
+
+fs::path configPath(const std::string& config_path, const std::string& data_dir) {
+  if (!config_path.empty()) return expandHome(config_path);
+  fs::path dir = data_dir.empty() ? homeDirectory() / ".mcpproxy" : expandHome(data_dir);
+  return dir / "mcp_config.json";
+}
+
+}  // namespace mcpproxy::app

@@ -1,0 +1,101 @@
+// The proxy's one SQLite database (<data dir>/mcpproxy.db): servers, tool definitions with their
+// canonical hashes, per-tool statistics and a bounded activity log of calls.
+//
+// SQLite is blocking, so the connection lives on a worker thread of its own and the event loop
+// never waits on it: `co_await store.xxx()` suspends the calling coroutine while the worker runs
+// the statement, and fire-and-forget writes (recordCall) are queued. WAL journal, a busy
+// timeout for a second process on the same file, versioned migrations (PRAGMA user_version),
+// and a quick_check on open: a corrupt file is moved aside and a fresh one created, so a bad
+// disk never keeps the proxy from starting.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/json/object.hpp>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+
+namespace mcpproxy::storage {
+
+namespace json = boost::json;
+
+struct StoreOptions {
+  std::size_t activity_retention = 10'000;  // newest calls kept in the activity log
+};
+
+struct ToolRecord {
+  std::string server;
+  std::string name;
+  std::string hash;         // canonical SHA-256, see tool_hash.h
+  json::object definition;  // as the upstream sent it
+  std::int64_t first_seen_ms = 0;
+  std::int64_t last_seen_ms = 0;
+  bool present = true;  // false once the server stopped listing it
+};
+
+struct CallRecord {
+  std::int64_t time_ms = 0;  // wall clock, ms since the epoch
+  std::string server;
+  std::string tool;
+  double duration_ms = 0;
+  bool ok = true;
+  std::string error;  // a short reason; never arguments or secrets
+  std::size_t response_bytes = 0;
+};
+
+struct ToolStats {
+  std::string server;
+  std::string tool;
+  std::int64_t calls = 0;
+  std::int64_t errors = 0;
+  double total_ms = 0;
+  double p50_ms = 0;  // over the calls still in the activity log
+  std::int64_t last_used_ms = 0;
+};
+
+class Store {
+ public:
+  // Opens (creating and migrating as needed) the database at `file`. Completion handlers run on
+  // `executor` (the event loop).
+  static Result<std::unique_ptr<Store>> open(const std::filesystem::path& file,
+                                             boost::asio::any_io_executor executor,
+                                             StoreOptions options = {});
+  ~Store();  // finishes queued writes, then closes
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Records what `server` lists now: inserts new tools, updates changed ones (hash and
+  // definition), refreshes last_seen, and marks tools it no longer lists as not present.
+  boost::asio::awaitable<Result<void>> syncServerTools(std::string server,
+                                                       std::vector<json::object> tools);
+
+  // The same without waiting for the result (failures are logged, rate-limited).
+  void rememberServerTools(std::string server, std::vector<json::object> tools);
+
+  // Queues one call for the activity log and statistics; never waits, never fails the caller
+  // (a full disk is logged, rate-limited).
+  void recordCall(CallRecord call);
+
+  boost::asio::awaitable<Result<std::vector<ToolRecord>>> tools();
+  boost::asio::awaitable<Result<std::vector<ToolStats>>> toolStats();
+  boost::asio::awaitable<Result<std::vector<CallRecord>>> recentCalls(std::size_t limit);
+
+  // Waits until every write queued so far is done (tests, shutdown).
+  boost::asio::awaitable<void> flush();
+
+  const std::filesystem::path& file() const;
+
+  static constexpr int kSchemaVersion = 1;
+
+ private:
+  struct Impl;
+  explicit Store(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mcpproxy::storage

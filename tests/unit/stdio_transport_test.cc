@@ -169,7 +169,9 @@ TEST_F(StdioTransportTest, ChildGetsAllowlistedEnvironmentPlusConfiguredVariable
   const auto& seen = messages_[0].as_object();
   EXPECT_EQ(seen.at("secret"), "");
   EXPECT_EQ(seen.at("configured"), "fast");
-  if (const char* home = ::getenv("HOME")) EXPECT_EQ(seen.at("home"), home);
+  if (const char* home = ::getenv("HOME")) {
+    EXPECT_EQ(seen.at("home"), home);
+  }
   ::unsetenv("MCPPROXY_TEST_SECRET");
   run(transport_->close());
 }

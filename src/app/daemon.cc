@@ -10,7 +10,9 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cstdlib>
 #include <filesystem>
@@ -123,6 +125,9 @@ int runServe(const ServeOptions& options) {
     log::error("database: {}; running without statistics", store.error().message);
   }
   dispatcher.emplace(*router, cfg.routing_mode);
+  router->setToolsChangedHandler([&] {
+    if (router->rebuild()) dispatcher->broadcastToolsChanged(sessions);
+  });
 
   // 5. The downstream transport.
   protocol::Limits limits{cfg.max_request_bytes, cfg.max_json_depth};
@@ -184,7 +189,35 @@ int runServe(const ServeOptions& options) {
       };
   signals.async_wait(on_signal);
 
-  upstreams.startAll();
+  // Trust decisions first (so no tool is exposed before its pin is known), then the upstreams;
+  // afterwards a 1 s poll picks up approvals made by `mcpproxy upstream|tools approve` in
+  // another process (the database is the hand-over point; the poll is one indexed read).
+  asio::co_spawn(
+      executor,
+      [&]() -> asio::awaitable<void> {
+        if (store) {
+          if (auto trust = co_await (*store)->trust(); trust) {
+            router->setTrust(std::move(*trust));
+          } else {
+            log::error("database: cannot read trust decisions: {}", trust.error().message);
+          }
+        }
+        upstreams.startAll();
+        if (!store) co_return;
+        asio::steady_timer timer(executor);
+        while (!shutting_down) {
+          timer.expires_after(std::chrono::seconds(1));
+          boost::system::error_code ec;
+          co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+          if (shutting_down) break;
+          auto trust = co_await (*store)->trust();
+          if (!trust || trust->version == router->trustVersion()) continue;
+          log::info("trust decisions changed; reloading");
+          router->setTrust(std::move(*trust));
+          if (router->rebuild()) dispatcher->broadcastToolsChanged(sessions);
+        }
+      },
+      asio::detached);
   log::info("starting {} upstream server(s)", upstreams.all().size());
   io.run();
   return 0;

@@ -5,6 +5,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
 #include <boost/json/serialize.hpp>
 #include <chrono>
 #include <cstdio>
@@ -14,12 +15,14 @@
 #include "common/log.h"
 #include "config/config.h"
 #include "router/router.h"
+#include "storage/store.h"
 #include "upstream/manager.h"
 
 namespace mcpproxy::app {
 
 namespace asio = boost::asio;
 namespace json = boost::json;
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -47,6 +50,20 @@ int withUpstreams(const ToolsOptions& options, Use use) {
   if (auto dir = ensurePrivateDirectory(data_dir / "logs"); !dir) {
     std::fprintf(stderr, "mcpproxy: %s\n", dir.error().message.c_str());
     return 1;
+  }
+
+  // The daemon's trust decisions, so quarantined servers and unapproved tools stay hidden here
+  // too (read only: this command never approves anything). Own event loop: nothing else runs.
+  std::optional<storage::TrustSnapshot> trust;
+  std::error_code exists_ec;
+  if (fs::exists(data_dir / "mcpproxy.db", exists_ec)) {
+    asio::io_context store_io(1);
+    if (auto store = storage::Store::open(data_dir / "mcpproxy.db", store_io.get_executor());
+        store) {
+      auto future = asio::co_spawn(store_io, (*store)->trust(), asio::use_future);
+      store_io.run();
+      if (auto loaded = future.get(); loaded) trust = std::move(*loaded);
+    }
   }
 
   asio::io_context io(1);
@@ -77,6 +94,7 @@ int withUpstreams(const ToolsOptions& options, Use use) {
   router::RouterOptions router_options;
   router_options.tools_limit = cfg->tools_limit;
   router::Router router(*upstreams, router_options);
+  if (trust) router.setTrust(std::move(*trust));
   router.rebuild();
   std::size_t ready = 0;
   for (const auto& u : upstreams->all()) {

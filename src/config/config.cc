@@ -155,6 +155,18 @@ Result<ServerConfig> parseServer(const json::object& object, const Path& path,
       bool q = false;
       assign(getBool(value, field), q);
       server.quarantined = q;
+    } else if (key == "trust_mode") {
+      std::string mode;
+      assign(getString(value, field), mode);
+      if (mode == "manual") {
+        server.trust_mode = TrustMode::kManual;
+      } else if (mode == "scan") {
+        server.trust_mode = TrustMode::kScan;
+      } else if (mode == "auto") {
+        server.trust_mode = TrustMode::kAuto;
+      } else if (ok) {
+        ok = fieldError(field, "use \"manual\", \"scan\" or \"auto\"");
+      }
     } else if (key == "prefix") {
       std::string prefix;
       assign(getString(value, field), prefix);

@@ -34,6 +34,10 @@ using KeyValues = std::vector<std::pair<std::string, std::string>>;
 // (kRetrieveTools), or every upstream tool (kDirect, which /mcp/all always uses).
 enum class RoutingMode { kRetrieveTools, kDirect };
 
+// What happens to a tool that appears later on an approved server: kManual keeps it pending
+// until a person approves it, kScan approves it when the scanner passes it, kAuto approves it.
+enum class TrustMode { kManual, kScan, kAuto };
+
 struct ServerConfig {
   std::string name;
   std::string command;
@@ -44,8 +48,11 @@ struct ServerConfig {
   KeyValues headers;  // sent on every HTTP request to the upstream
   Protocol protocol = Protocol::kAuto;
   bool enabled = true;
-  std::optional<bool> quarantined;    // stored and honoured as data; policy arrives with issue 5
-  std::optional<std::string> prefix;  // absent: "<name>__"; "" exposes tool names unchanged
+  // true: quarantined; false: trusted by the person who wrote the config (its tools at first
+  // connect become the approved baseline); absent: quarantined until approved (stored).
+  std::optional<bool> quarantined;
+  TrustMode trust_mode = TrustMode::kManual;
+  std::optional<std::string> prefix;         // absent: "<name>__"; "" exposes tool names unchanged
   std::optional<milliseconds> call_timeout;  // overrides Config::call_timeout
   json::object unknown;                      // keys we do not know, kept verbatim
 

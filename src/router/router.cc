@@ -9,6 +9,7 @@
 
 #include "common/log.h"
 #include "storage/store.h"
+#include "storage/tool_hash.h"
 
 namespace mcpproxy::router {
 
@@ -41,8 +42,12 @@ bool Router::rebuild() {
   std::unordered_map<std::string, std::size_t> by_name;
   for (const auto& upstream : upstreams_.all()) {
     if (upstream->state() != upstream::State::kReady) continue;
+    rememberTools(*upstream);
+    reconcileTrust(*upstream);
     std::string prefix = upstream->config().toolPrefix();
     for (const auto& definition : upstream->tools()) {
+      // Quarantined servers, pending and changed tools are never listed (policy/trust.h).
+      if (trust_.access(upstream->config(), definition) != policy::ToolAccess::kAllowed) continue;
       std::string tool(definition.at("name").get_string());
       std::string exposed = prefix + tool;
       if (by_name.contains(exposed)) {
@@ -57,7 +62,8 @@ bool Router::rebuild() {
         if (!use_fallback) continue;
         exposed = fallback;
       }
-      ExposedTool entry{exposed, upstream->name(), tool, definition};
+      // Clients see definitions without invisible, bidi and control characters.
+      ExposedTool entry{exposed, upstream->name(), tool, policy::sanitizeTool(definition)};
       entry.definition["name"] = exposed;
       by_name.emplace(exposed, tools.size());
       tools.push_back(std::move(entry));
@@ -75,8 +81,8 @@ bool Router::rebuild() {
 }
 
 bool Router::searchable(const upstream::Upstream& upstream) const {
-  // Issue 5 narrows this to approved servers and tools.
-  return upstream.config().enabled && upstream.state() == upstream::State::kReady;
+  return upstream.config().enabled && upstream.state() == upstream::State::kReady &&
+         !trust_.quarantined(upstream.config());
 }
 
 void Router::syncIndex() {
@@ -85,15 +91,21 @@ void Router::syncIndex() {
     if (!searchable(*upstream)) continue;
     const std::string& server = upstream->name();
     live.insert(server);
+    std::vector<const json::object*> allowed;
     std::string all;
-    for (const auto& definition : upstream->tools()) all += json::serialize(definition);
+    for (const auto& definition : upstream->tools()) {
+      if (trust_.access(upstream->config(), definition) != policy::ToolAccess::kAllowed) continue;
+      allowed.push_back(&definition);
+      all += json::serialize(definition);
+    }
     std::size_t fingerprint = std::hash<std::string>{}(all);
     auto known = indexed_fingerprints_.find(server);
     if (known != indexed_fingerprints_.end() && known->second == fingerprint) continue;
     indexed_fingerprints_[server] = fingerprint;
 
     std::vector<index::ToolDocument> documents;
-    for (const auto& definition : upstream->tools()) {
+    for (const auto* pointer : allowed) {
+      const json::object definition = policy::sanitizeTool(*pointer);
       index::ToolDocument doc;
       doc.server = server;
       doc.name = std::string(definition.at("name").get_string());
@@ -109,7 +121,6 @@ void Router::syncIndex() {
     }
     log::debug("search index: {} tools of '{}'", documents.size(), server);
     index_.upsertServer(server, std::move(documents));
-    if (store_) store_->rememberServerTools(server, upstream->tools());
   }
   for (auto it = indexed_fingerprints_.begin(); it != indexed_fingerprints_.end();) {
     if (live.contains(it->first)) {
@@ -118,6 +129,115 @@ void Router::syncIndex() {
       index_.removeServer(it->first);
       it = indexed_fingerprints_.erase(it);
     }
+  }
+}
+
+void Router::rememberTools(const upstream::Upstream& upstream) {
+  if (!store_) return;
+  std::string all;
+  for (const auto& definition : upstream.tools()) all += json::serialize(definition);
+  std::size_t fingerprint = std::hash<std::string>{}(all);
+  auto& known = stored_fingerprints_[upstream.name()];
+  if (known == fingerprint) return;
+  known = fingerprint;
+  store_->rememberServerTools(upstream.name(), upstream.tools());
+}
+
+policy::ScanResult Router::scan(const std::string& server, const json::object& definition) {
+  std::string key = server + "/" + storage::toolHash(definition);
+  if (auto it = scan_cache_.find(key); it != scan_cache_.end()) return it->second;
+  policy::ScanContext context;
+  for (const auto& upstream : upstreams_.all()) {
+    if (upstream->name() != server) context.other_server_names.push_back(upstream->name());
+    for (const auto& other : upstream->tools()) {
+      if (upstream->name() == server) continue;
+      context.other_tool_names.emplace_back(other.at("name").get_string());
+    }
+  }
+  auto result = policy::scanTool(definition, context);
+  if (result.verdict != policy::Verdict::kPass) {
+    std::string rules;
+    for (const auto& finding : result.findings) {
+      if (rules.find(finding.rule) == std::string::npos) {
+        rules += (rules.empty() ? "" : ", ") + finding.rule;
+      }
+    }
+    securityEvent(result.verdict == policy::Verdict::kBlock ? "scan_block" : "scan_warn", server,
+                  result.name, "risk " + std::to_string(result.risk) + ": " + rules);
+  }
+  if (scan_cache_.size() > 10'000) scan_cache_.clear();
+  return scan_cache_.emplace(key, std::move(result)).first->second;
+}
+
+void Router::securityEvent(const std::string& kind, const std::string& server,
+                           const std::string& tool, const std::string& detail) {
+  if (!reported_trust_.insert(kind + "/" + server + "/" + tool + "/" + detail).second) return;
+  log::warn("security: {} {}{}{}: {}", kind, server, tool.empty() ? "" : ":", tool, detail);
+  if (store_) store_->recordEvent({0, kind, server, tool, detail});
+}
+
+void Router::reconcileTrust(const upstream::Upstream& upstream) {
+  const auto& config = upstream.config();
+  const std::string& server = upstream.name();
+  auto& snapshot = trust_.mutableSnapshot();
+  if (!snapshot.server_state.contains(server) && config.quarantined == false) {
+    // The person who wrote `"quarantined": false` trusts the server: what it lists now becomes
+    // the approved baseline. Applied here at once, persisted in the background.
+    snapshot.server_state[server] = "approved";
+    std::vector<std::string> pinned;
+    for (const auto& definition : upstream.tools()) {
+      std::string tool(definition.at("name").get_string());
+      // The scanner's block verdict holds a tool back even on a trusted server: only a person
+      // approving that tool releases it.
+      if (scan(server, definition).verdict == policy::Verdict::kBlock) continue;
+      snapshot.approved[{server, tool}] = storage::toolHash(definition);
+      pinned.push_back(tool);
+    }
+    log::info("server '{}' is trusted by the config; pinned {} of its {} tools", server,
+              pinned.size(), upstream.tools().size());
+    if (store_) {
+      store_->queueServerState(server, "approved", "config", /*pin_current=*/false);
+      store_->queueApproveTools(server, std::move(pinned), "config");
+    }
+    return;
+  }
+  // Every definition is scanned when fetched (cached by hash): findings become security
+  // events, and the verdicts feed trust_mode and the config baseline below.
+  for (const auto& definition : upstream.tools()) scan(server, definition);
+  if (trust_.quarantined(config)) {
+    securityEvent("quarantined", server, "",
+                  trust_.quarantineReason(config) + "; review it with `mcpproxy upstream approve " +
+                      server + "`");
+    return;
+  }
+  std::vector<std::string> auto_approved;
+  for (const auto& definition : upstream.tools()) {
+    std::string tool(definition.at("name").get_string());
+    std::string hash = storage::toolHash(definition);
+    auto access = trust_.access(config, tool, hash);
+    if (access == policy::ToolAccess::kPending && config.trust_mode != config::TrustMode::kManual) {
+      // auto: approve; scan: approve what the scanner passes. A block verdict always waits
+      // for a person.
+      auto verdict = scan(server, definition).verdict;
+      bool approve = config.trust_mode == config::TrustMode::kAuto
+                         ? verdict != policy::Verdict::kBlock
+                         : verdict == policy::Verdict::kPass;
+      if (approve) {
+        snapshot.approved[{server, tool}] = hash;
+        auto_approved.push_back(tool);
+        continue;
+      }
+    }
+    if (access == policy::ToolAccess::kPending) {
+      securityEvent("tool_pending", server, tool,
+                    "new tool awaits approval (hash " + hash.substr(0, 12) + ")");
+    } else if (access == policy::ToolAccess::kChanged) {
+      securityEvent("tool_changed", server, tool,
+                    "definition changed since approval; blocked (hash " + hash.substr(0, 12) + ")");
+    }
+  }
+  if (!auto_approved.empty() && store_) {
+    store_->queueApproveTools(server, std::move(auto_approved), "trust_mode auto");
   }
 }
 
@@ -164,7 +284,8 @@ protocol::Message Router::listTools(const protocol::Message& request) const {
   return protocol::makeResult(request.id, std::move(result));
 }
 
-boost::asio::awaitable<protocol::Message> Router::callTool(const protocol::Message& request) {
+boost::asio::awaitable<protocol::Message> Router::callTool(const RequestContext& context,
+                                                           const protocol::Message& request) {
   const json::object* params = request.params.if_object();
   const json::value* name = params ? params->if_contains("name") : nullptr;
   if (!name || !name->is_string()) {
@@ -183,9 +304,14 @@ boost::asio::awaitable<protocol::Message> Router::callTool(const protocol::Messa
   }
   // Copy what we need: the table may be rebuilt while we wait for the upstream.
   ExposedTool target = tools_[it->second];
+  // Pinning is checked against the definition fetched last, right before dispatch.
+  if (auto refusal = checkAccess(target.server, target.tool); !refusal.empty()) {
+    co_return protocol::makeResult(request.id, toolErrorResult(refusal));
+  }
   json::object forwarded = *params;
   forwarded["name"] = target.tool;
-  auto response = co_await invokeUpstream(target.server, target.tool, std::move(forwarded));
+  auto response =
+      co_await invokeUpstream(context, target.server, target.tool, std::move(forwarded));
   if (!response) {
     log::info("tools/call {} failed: {}", target.exposed_name, response.error().message);
     co_return protocol::makeResult(request.id,
@@ -202,12 +328,20 @@ boost::asio::awaitable<protocol::Message> Router::callTool(const protocol::Messa
   co_return protocol::makeResult(request.id, std::move(response->result));
 }
 
-boost::asio::awaitable<Result<upstream::Response>> Router::invokeUpstream(const std::string& server,
-                                                                          const std::string& tool,
-                                                                          json::object params) {
+boost::asio::awaitable<Result<upstream::Response>> Router::invokeUpstream(
+    const RequestContext& context, const std::string& server, const std::string& tool,
+    json::object params) {
   upstream::Upstream* upstream = upstreams_.find(server);
   if (upstream == nullptr) {
     co_return makeError(ErrorCode::kNotFound, "server '" + server + "' was removed");
+  }
+  // Arguments are recorded only as size and hash: they may hold secrets.
+  std::size_t args_bytes = 0;
+  std::string args_hash;
+  if (const auto* arguments = params.if_contains("arguments")) {
+    std::string canonical = storage::canonicalJson(*arguments);
+    args_bytes = canonical.size();
+    args_hash = storage::sha256Hex(canonical).substr(0, 16);
   }
   auto started = std::chrono::steady_clock::now();
   auto response = co_await upstream->call("tools/call", std::move(params), upstream->callTimeout());
@@ -218,6 +352,9 @@ boost::asio::awaitable<Result<upstream::Response>> Router::invokeUpstream(const 
                        .count();
     call.server = server;
     call.tool = tool;
+    call.caller = context.caller;
+    call.args_bytes = args_bytes;
+    call.args_hash = std::move(args_hash);
     call.duration_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
             .count();
@@ -245,10 +382,10 @@ boost::asio::awaitable<protocol::Message> Router::handle(const RequestContext& c
                                                          const protocol::Message& request) {
   if (context.mode == config::RoutingMode::kRetrieveTools) {
     if (request.method == "tools/list") co_return listProxyTools(request);
-    if (request.method == "tools/call") co_return co_await callProxyTool(request);
+    if (request.method == "tools/call") co_return co_await callProxyTool(context, request);
   }
   if (request.method == "tools/list") co_return listTools(request);
-  if (request.method == "tools/call") co_return co_await callTool(request);
+  if (request.method == "tools/call") co_return co_await callTool(context, request);
   co_return protocol::makeError(request.id, kMethodNotFound, "Method not found: " + request.method);
 }
 

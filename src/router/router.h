@@ -8,12 +8,15 @@
 #include <boost/json/object.hpp>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "index/search_index.h"
+#include "policy/scanner.h"
+#include "policy/trust.h"
 #include "protocol/jsonrpc.h"
 #include "router/response_cache.h"
 #include "upstream/manager.h"
@@ -32,6 +35,8 @@ struct RequestContext {
   json::object client_capabilities;
   // kDirect: every upstream tool; kRetrieveTools: the proxy tools (retrieve_tools, call_tool_*…).
   config::RoutingMode mode = config::RoutingMode::kDirect;
+  // Who is calling, for the activity log: a short session id (never a credential).
+  std::string caller;
 };
 
 struct RouterOptions {
@@ -58,6 +63,16 @@ class Router {
 
   // Where call statistics and activity go; may stay unset (then tools_stat says so).
   void setStore(storage::Store* store) { store_ = store; }
+  // Called when the router itself changed what clients see (an agent quarantined a server), so
+  // the owner can rebuild and notify clients.
+  void setToolsChangedHandler(std::function<void()> handler) {
+    on_tools_changed_ = std::move(handler);
+  }
+
+  // The stored trust decisions (quarantine, pinned hashes). Call rebuild() afterwards.
+  void setTrust(storage::TrustSnapshot snapshot) { trust_.setSnapshot(std::move(snapshot)); }
+  std::int64_t trustVersion() const { return trust_.snapshot().version; }
+  const policy::TrustPolicy& trust() const { return trust_; }
 
   // The best tools for a free-text query, best first, as retrieve_tools returns them:
   // {name: "<server>:<tool>", server, tool, score, description, inputSchema, annotations}.
@@ -80,11 +95,13 @@ class Router {
 
  private:
   protocol::Message listTools(const protocol::Message& request) const;
-  boost::asio::awaitable<protocol::Message> callTool(const protocol::Message& request);
+  boost::asio::awaitable<protocol::Message> callTool(const RequestContext& context,
+                                                     const protocol::Message& request);
 
   // Calls `tool` on `server` and records the call's statistics. Errors are transport failures;
   // an upstream's JSON-RPC error is a Response with is_error.
-  boost::asio::awaitable<Result<upstream::Response>> invokeUpstream(const std::string& server,
+  boost::asio::awaitable<Result<upstream::Response>> invokeUpstream(const RequestContext& context,
+                                                                    const std::string& server,
                                                                     const std::string& tool,
                                                                     json::object params);
 
@@ -92,18 +109,31 @@ class Router {
   // place where "which tools may a model discover" is decided (issue 5 adds approval).
   bool searchable(const upstream::Upstream& upstream) const;
   void syncIndex();
+  // Applies config trust (baseline pinning), trust_mode auto-approvals, and reports pending
+  // and changed tools once each.
+  void reconcileTrust(const upstream::Upstream& upstream);
+  void rememberTools(const upstream::Upstream& upstream);
+  // The scanner's verdict on a tool (cached by server and hash); findings become events.
+  policy::ScanResult scan(const std::string& server, const json::object& definition);
+  void securityEvent(const std::string& kind, const std::string& server, const std::string& tool,
+                     const std::string& detail);
 
   // Proxy tools (proxy_tools.cc).
   protocol::Message listProxyTools(const protocol::Message& request) const;
-  boost::asio::awaitable<protocol::Message> callProxyTool(const protocol::Message& request);
+  boost::asio::awaitable<protocol::Message> callProxyTool(const RequestContext& context,
+                                                          const protocol::Message& request);
   json::object retrieveTools(const json::object& args) const;
-  boost::asio::awaitable<json::object> callThrough(std::string_view variant,
+  boost::asio::awaitable<json::object> callThrough(const RequestContext& context,
+                                                   std::string_view variant,
                                                    const json::object& args);
   json::object describeTool(const json::object& args) const;
   boost::asio::awaitable<json::object> toolsStat();
   json::object readCache(const json::object& args);
+  json::object quarantineSecurity(const json::object& args);
   json::object pageIfLarge(json::object result);
   const json::object* findTool(std::string_view server, std::string_view tool) const;
+  // Empty when `server:tool` may be called now; otherwise the refusal for the client.
+  std::string checkAccess(const std::string& server, const std::string& tool) const;
 
   upstream::UpstreamManager& upstreams_;
   RouterOptions options_;
@@ -114,6 +144,12 @@ class Router {
   storage::Store* store_ = nullptr;
   index::SearchIndex index_;
   std::unordered_map<std::string, std::size_t> indexed_fingerprints_;  // server -> tools hash
+  std::unordered_map<std::string, std::size_t> stored_fingerprints_;   // server -> tools hash
+  policy::TrustPolicy trust_;
+  std::function<void()> on_tools_changed_;
+  std::set<std::string> reported_trust_;
+  std::unordered_map<std::string, policy::ScanResult>
+      scan_cache_;  // "kind/server/tool/hash" logged once each
   ResponseCache cache_;
 };
 

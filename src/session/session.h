@@ -41,7 +41,7 @@ class Session {
 
   router::RequestContext context(config::RoutingMode default_mode) const {
     return router::RequestContext{protocol_version_, client_capabilities_,
-                                  routing_mode_.value_or(default_mode)};
+                                  routing_mode_.value_or(default_mode), id_.substr(0, 8)};
   }
 
   // Delivers a server-initiated message (a notification) to the client. The downstream

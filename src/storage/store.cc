@@ -76,6 +76,49 @@ CREATE TABLE activity (
 );
 CREATE INDEX activity_by_tool ON activity (server, tool, duration_ms);
 )sql",
+    // 2: quarantine and tool pinning, security events.
+    R"sql(
+CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT INTO meta (key, value) VALUES ('trust_version', 0);
+CREATE TABLE server_trust (
+  server TEXT PRIMARY KEY,
+  state TEXT NOT NULL CHECK (state IN ('approved', 'quarantined')),
+  changed_at INTEGER NOT NULL,
+  changed_by TEXT NOT NULL
+);
+CREATE TABLE tool_approvals (
+  server TEXT NOT NULL,
+  name TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  definition TEXT NOT NULL,
+  approved_at INTEGER NOT NULL,
+  approved_by TEXT NOT NULL,
+  PRIMARY KEY (server, name)
+);
+CREATE TABLE tool_approval_history (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  server TEXT NOT NULL,
+  name TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  definition TEXT NOT NULL,
+  approved_at INTEGER NOT NULL,
+  replaced_at INTEGER NOT NULL
+);
+CREATE TABLE security_events (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  time INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  server TEXT NOT NULL,
+  tool TEXT NOT NULL,
+  detail TEXT NOT NULL
+);
+)sql",
+    // 3: who called, and the arguments as size and hash only (they may hold secrets).
+    R"sql(
+ALTER TABLE activity ADD COLUMN caller TEXT NOT NULL DEFAULT '';
+ALTER TABLE activity ADD COLUMN args_bytes INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE activity ADD COLUMN args_hash TEXT NOT NULL DEFAULT '';
+)sql",
 };
 static_assert(std::size(kMigrations) == Store::kSchemaVersion);
 
@@ -199,6 +242,7 @@ struct Store::Impl {
   asio::thread_pool worker{1};
   std::int64_t inserts_since_trim = 0;  // worker thread only
   std::int64_t last_write_warning_ms = 0;
+  std::int64_t events_since_trim = 0;
 
   ~Impl() {
     asio::post(worker, [this] {
@@ -278,14 +322,18 @@ struct Store::Impl {
     }
     Statement insert(db,
                      "INSERT INTO activity(time, server, tool, duration_ms, ok, error, "
-                     "response_bytes) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+                     "response_bytes, caller, args_bytes, args_hash) "
+                     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
     insert.bind(1, call.time_ms)
         .bind(2, call.server)
         .bind(3, call.tool)
         .bind(4, call.duration_ms)
         .bind(5, std::int64_t{call.ok ? 1 : 0})
         .bind(6, std::string_view(call.error).substr(0, 500))
-        .bind(7, static_cast<std::int64_t>(call.response_bytes));
+        .bind(7, static_cast<std::int64_t>(call.response_bytes))
+        .bind(8, call.caller)
+        .bind(9, static_cast<std::int64_t>(call.args_bytes))
+        .bind(10, call.args_hash);
     Statement stats(db,
                     "INSERT INTO tool_stats(server, tool, calls, errors, total_ms, last_used) "
                     "VALUES(?1, ?2, 1, ?3, ?4, ?5) ON CONFLICT(server, tool) DO UPDATE SET "
@@ -312,6 +360,192 @@ struct Store::Impl {
       warnWriteFailure("cannot record a call: " + std::string(sqlite3_errmsg(db)));
       exec(db, "ROLLBACK");
     }
+  }
+
+  Result<void> bumpTrustVersion() {
+    if (auto r = exec(db, "UPDATE meta SET value = value + 1 WHERE key = 'trust_version'"); !r) {
+      return sqlError(db, "trust version");
+    }
+    return {};
+  }
+
+  void insertEvent(const SecurityEvent& event) {
+    Statement insert(db,
+                     "INSERT INTO security_events(time, kind, server, tool, detail) "
+                     "VALUES(?1, ?2, ?3, ?4, ?5)");
+    insert.bind(1, event.time_ms ? event.time_ms : nowMs())
+        .bind(2, event.kind)
+        .bind(3, event.server)
+        .bind(4, event.tool)
+        .bind(5, std::string_view(event.detail).substr(0, 1000));
+    if (insert.step() != SQLITE_DONE) {
+      warnWriteFailure("cannot record a security event: " + std::string(sqlite3_errmsg(db)));
+    }
+    if (++events_since_trim >= 100) {
+      events_since_trim = 0;
+      Statement trim(db,
+                     "DELETE FROM security_events WHERE id <= (SELECT max(id) FROM "
+                     "security_events) - ?1");
+      trim.bind(1, static_cast<std::int64_t>(options.activity_retention));
+      trim.step();
+    }
+  }
+
+  Result<TrustSnapshot> trust() {
+    TrustSnapshot snapshot;
+    Statement version(db, "SELECT value FROM meta WHERE key = 'trust_version'");
+    if (version.step() == SQLITE_ROW) snapshot.version = version.integer(0);
+    Statement servers(db, "SELECT server, state FROM server_trust");
+    int rc;
+    while ((rc = servers.step()) == SQLITE_ROW) {
+      snapshot.server_state[servers.text(0)] = servers.text(1);
+    }
+    if (rc != SQLITE_DONE) return sqlError(db, "server_trust");
+    Statement tools(db, "SELECT server, name, hash FROM tool_approvals");
+    while ((rc = tools.step()) == SQLITE_ROW) {
+      snapshot.approved[{tools.text(0), tools.text(1)}] = tools.text(2);
+    }
+    if (rc != SQLITE_DONE) return sqlError(db, "tool_approvals");
+    return snapshot;
+  }
+
+  // Inside a transaction: pins the listed (present) tools of `server`, all when names is empty.
+  Result<std::size_t> pinTools(const std::string& server, const std::vector<std::string>& names,
+                               const std::string& by) {
+    auto now = nowMs();
+    Statement current(db,
+                      "SELECT name, hash, definition FROM tools WHERE server = ?1 AND present = 1");
+    current.bind(1, server);
+    Statement old(db,
+                  "SELECT hash, definition, approved_at FROM tool_approvals "
+                  "WHERE server = ?1 AND name = ?2");
+    Statement history(db,
+                      "INSERT INTO tool_approval_history(server, name, hash, definition, "
+                      "approved_at, replaced_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
+    Statement upsert(db,
+                     "INSERT INTO tool_approvals(server, name, hash, definition, approved_at, "
+                     "approved_by) VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(server, name) DO "
+                     "UPDATE SET hash = ?3, definition = ?4, approved_at = ?5, approved_by = ?6");
+    std::size_t pinned = 0;
+    int rc;
+    while ((rc = current.step()) == SQLITE_ROW) {
+      std::string name = current.text(0);
+      if (!names.empty() && std::find(names.begin(), names.end(), name) == names.end()) continue;
+      std::string hash = current.text(1);
+      old.reset();
+      old.bind(1, server).bind(2, name);
+      if (old.step() == SQLITE_ROW) {
+        if (old.text(0) == hash) continue;  // already pinned at this definition
+        history.reset();
+        history.bind(1, server)
+            .bind(2, name)
+            .bind(3, old.text(0))
+            .bind(4, old.text(1))
+            .bind(5, old.integer(2))
+            .bind(6, now);
+        if (history.step() != SQLITE_DONE) return sqlError(db, "tool_approval_history");
+      }
+      upsert.reset();
+      upsert.bind(1, server)
+          .bind(2, name)
+          .bind(3, hash)
+          .bind(4, current.text(2))
+          .bind(5, now)
+          .bind(6, by);
+      if (upsert.step() != SQLITE_DONE) return sqlError(db, "tool_approvals");
+      insertEvent({now, "tool_approved", server, name, "pinned by " + by});
+      ++pinned;
+    }
+    if (rc != SQLITE_DONE) return sqlError(db, "tools");
+    return pinned;
+  }
+
+  template <class F>
+  auto transaction(F body) -> decltype(body()) {
+    if (auto r = exec(db, "BEGIN IMMEDIATE"); !r) return sqlError(db, "begin");
+    auto result = body();
+    if (!result) {
+      exec(db, "ROLLBACK");
+      return result;
+    }
+    if (auto r = bumpTrustVersion(); !r) {
+      exec(db, "ROLLBACK");
+      return std::unexpected(r.error());
+    }
+    if (auto r = exec(db, "COMMIT"); !r) {
+      auto error = sqlError(db, "commit");
+      exec(db, "ROLLBACK");
+      return error;
+    }
+    return result;
+  }
+
+  Result<void> setServerState(const std::string& server, const std::string& state,
+                              const std::string& by, bool pin_current) {
+    return transaction([&]() -> Result<void> {
+      Statement upsert(db,
+                       "INSERT INTO server_trust(server, state, changed_at, changed_by) "
+                       "VALUES(?1, ?2, ?3, ?4) ON CONFLICT(server) DO UPDATE SET state = ?2, "
+                       "changed_at = ?3, changed_by = ?4");
+      upsert.bind(1, server).bind(2, state).bind(3, nowMs()).bind(4, by);
+      if (upsert.step() != SQLITE_DONE) return sqlError(db, "server_trust");
+      insertEvent({0, state, server, "", "by " + by});
+      if (state == "approved" && pin_current) {
+        if (auto pinned = pinTools(server, {}, by); !pinned) return std::unexpected(pinned.error());
+      }
+      return {};
+    });
+  }
+
+  Result<std::size_t> approveTools(const std::string& server, const std::vector<std::string>& names,
+                                   const std::string& by) {
+    return transaction([&] { return pinTools(server, names, by); });
+  }
+
+  std::optional<ToolRecord> readTool(const char* sql, const std::string& server,
+                                     const std::string& name) {
+    Statement query(db, sql);
+    query.bind(1, server).bind(2, name);
+    if (query.step() != SQLITE_ROW) return std::nullopt;
+    ToolRecord record;
+    record.server = server;
+    record.name = name;
+    record.hash = query.text(0);
+    auto definition = protocol::parseJson(query.text(1), protocol::Limits{64 << 20, 1000});
+    if (definition && definition->is_object()) record.definition = definition->get_object();
+    record.first_seen_ms = query.integer(2);
+    record.last_seen_ms = query.integer(2);
+    return record;
+  }
+
+  Result<ToolDiff> toolDiff(const std::string& server, const std::string& name) {
+    ToolDiff diff;
+    diff.approved = readTool(
+        "SELECT hash, definition, approved_at FROM tool_approvals WHERE server = ?1 AND name = ?2",
+        server, name);
+    diff.current = readTool(
+        "SELECT hash, definition, last_seen FROM tools WHERE server = ?1 AND name = ?2 AND "
+        "present = 1",
+        server, name);
+    diff.previous = readTool(
+        "SELECT hash, definition, approved_at FROM tool_approval_history WHERE server = ?1 AND "
+        "name = ?2 ORDER BY id DESC LIMIT 1",
+        server, name);
+    return diff;
+  }
+
+  Result<std::vector<SecurityEvent>> events(std::size_t limit) {
+    Statement query(db,
+                    "SELECT time, kind, server, tool, detail FROM security_events "
+                    "ORDER BY id DESC LIMIT ?1");
+    query.bind(1, static_cast<std::int64_t>(limit));
+    std::vector<SecurityEvent> out;
+    int rc;
+    while ((rc = query.step()) == SQLITE_ROW) {
+      out.push_back({query.integer(0), query.text(1), query.text(2), query.text(3), query.text(4)});
+    }
+    if (rc != SQLITE_DONE) return sqlError(db, "security_events");
+    return out;
   }
 
   Result<std::vector<ToolRecord>> tools() {
@@ -372,8 +606,8 @@ struct Store::Impl {
 
   Result<std::vector<CallRecord>> recentCalls(std::size_t limit) {
     Statement query(db,
-                    "SELECT time, server, tool, duration_ms, ok, error, response_bytes "
-                    "FROM activity ORDER BY id DESC LIMIT ?1");
+                    "SELECT time, server, tool, duration_ms, ok, error, response_bytes, caller, "
+                    "args_bytes, args_hash FROM activity ORDER BY id DESC LIMIT ?1");
     if (!query.ok()) return sqlError(db, "activity");
     query.bind(1, static_cast<std::int64_t>(limit));
     std::vector<CallRecord> out;
@@ -387,6 +621,9 @@ struct Store::Impl {
       call.ok = query.integer(4) != 0;
       call.error = query.text(5);
       call.response_bytes = static_cast<std::size_t>(query.integer(6));
+      call.caller = query.text(7);
+      call.args_bytes = static_cast<std::size_t>(query.integer(8));
+      call.args_hash = query.text(9);
       out.push_back(std::move(call));
     }
     if (rc != SQLITE_DONE) return sqlError(db, "activity");
@@ -463,6 +700,64 @@ asio::awaitable<void> Store::flush() {
   // The worker runs jobs in order: when this one runs, everything queued before it is done.
   auto* impl = impl_.get();
   co_await impl->run([] { return true; });
+}
+
+asio::awaitable<Result<TrustSnapshot>> Store::trust() {
+  auto* impl = impl_.get();
+  return impl->run([impl] { return impl->trust(); });
+}
+
+asio::awaitable<Result<void>> Store::setServerState(std::string server, std::string state,
+                                                    std::string by, bool pin_current) {
+  auto* impl = impl_.get();
+  return impl->run([impl, server = std::move(server), state = std::move(state), by = std::move(by),
+                    pin_current] { return impl->setServerState(server, state, by, pin_current); });
+}
+
+asio::awaitable<Result<std::size_t>> Store::approveTools(std::string server,
+                                                         std::vector<std::string> names,
+                                                         std::string by) {
+  auto* impl = impl_.get();
+  return impl->run([impl, server = std::move(server), names = std::move(names),
+                    by = std::move(by)] { return impl->approveTools(server, names, by); });
+}
+
+asio::awaitable<Result<ToolDiff>> Store::toolDiff(std::string server, std::string tool) {
+  auto* impl = impl_.get();
+  return impl->run([impl, server = std::move(server), tool = std::move(tool)] {
+    return impl->toolDiff(server, tool);
+  });
+}
+
+void Store::queueServerState(std::string server, std::string state, std::string by,
+                             bool pin_current) {
+  auto* impl = impl_.get();
+  asio::post(impl->worker, [impl, server = std::move(server), state = std::move(state),
+                            by = std::move(by), pin_current] {
+    if (auto r = impl->setServerState(server, state, by, pin_current); !r) {
+      impl->warnWriteFailure("cannot store the state of '" + server + "': " + r.error().message);
+    }
+  });
+}
+
+void Store::queueApproveTools(std::string server, std::vector<std::string> names, std::string by) {
+  auto* impl = impl_.get();
+  asio::post(impl->worker, [impl, server = std::move(server), names = std::move(names),
+                            by = std::move(by)] {
+    if (auto r = impl->approveTools(server, names, by); !r) {
+      impl->warnWriteFailure("cannot pin tools of '" + server + "': " + r.error().message);
+    }
+  });
+}
+
+void Store::recordEvent(SecurityEvent event) {
+  auto* impl = impl_.get();
+  asio::post(impl->worker, [impl, event = std::move(event)] { impl->insertEvent(event); });
+}
+
+asio::awaitable<Result<std::vector<SecurityEvent>>> Store::events(std::size_t limit) {
+  auto* impl = impl_.get();
+  return impl->run([impl, limit] { return impl->events(limit); });
 }
 
 const fs::path& Store::file() const {

@@ -14,7 +14,9 @@
 #include <boost/json/object.hpp>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,6 +48,9 @@ struct CallRecord {
   bool ok = true;
   std::string error;  // a short reason; never arguments or secrets
   std::size_t response_bytes = 0;
+  std::string caller;  // short session id of the client
+  std::size_t args_bytes = 0;
+  std::string args_hash;  // first 16 hex chars of the SHA-256 of the canonical arguments
 };
 
 struct ToolStats {
@@ -56,6 +61,28 @@ struct ToolStats {
   double total_ms = 0;
   double p50_ms = 0;  // over the calls still in the activity log
   std::int64_t last_used_ms = 0;
+};
+
+// Trust decisions (issue 5): a server's stored state and the approved hash of each tool.
+struct TrustSnapshot {
+  std::int64_t version = 0;  // bumped by every trust change, from any process
+  std::map<std::string, std::string> server_state;  // server -> "approved" | "quarantined"
+  std::map<std::pair<std::string, std::string>, std::string> approved;  // (server, tool) -> hash
+};
+
+struct SecurityEvent {
+  std::int64_t time_ms = 0;
+  std::string kind;  // quarantined, approved, tool_approved, tool_changed, tool_pending, ...
+  std::string server;
+  std::string tool;    // may be empty
+  std::string detail;  // a short human sentence; never secrets
+};
+
+// A pinned tool next to what the server lists now.
+struct ToolDiff {
+  std::optional<ToolRecord> approved;  // absent: never approved
+  std::optional<ToolRecord> current;   // absent: the server no longer lists it
+  std::optional<ToolRecord> previous;  // the approval before the current one (rollback)
 };
 
 class Store {
@@ -85,12 +112,31 @@ class Store {
   boost::asio::awaitable<Result<std::vector<ToolStats>>> toolStats();
   boost::asio::awaitable<Result<std::vector<CallRecord>>> recentCalls(std::size_t limit);
 
+  // --- Trust (quarantine and pinning) ---
+  boost::asio::awaitable<Result<TrustSnapshot>> trust();
+  // Sets a server's state. Approving also pins every tool the server currently lists (the
+  // baseline); `by` says who decided ("cli", "config", "agent").
+  boost::asio::awaitable<Result<void>> setServerState(std::string server, std::string state,
+                                                      std::string by, bool pin_current = true);
+  // Pins the current definition of the named tools of `server` (all listed tools when `names`
+  // is empty). The replaced approval is kept for rollback. Returns how many were pinned.
+  boost::asio::awaitable<Result<std::size_t>> approveTools(std::string server,
+                                                           std::vector<std::string> names,
+                                                           std::string by);
+  boost::asio::awaitable<Result<ToolDiff>> toolDiff(std::string server, std::string tool);
+  void recordEvent(SecurityEvent event);  // queued, like recordCall
+  // Queued versions for the event loop's synchronous paths (failures are logged).
+  void queueServerState(std::string server, std::string state, std::string by,
+                        bool pin_current = true);
+  void queueApproveTools(std::string server, std::vector<std::string> names, std::string by);
+  boost::asio::awaitable<Result<std::vector<SecurityEvent>>> events(std::size_t limit);
+
   // Waits until every write queued so far is done (tests, shutdown).
   boost::asio::awaitable<void> flush();
 
   const std::filesystem::path& file() const;
 
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 3;
 
  private:
   struct Impl;

@@ -56,16 +56,10 @@ std::string canonicalJson(const json::value& value) {
   return out;
 }
 
-std::string toolHash(const json::object& definition) {
-  json::object pinned;
-  for (const char* field :
-       {"name", "title", "description", "inputSchema", "outputSchema", "annotations"}) {
-    if (const auto* v = definition.if_contains(field)) pinned[field] = *v;
-  }
-  std::string text = canonicalJson(pinned);
+std::string sha256Hex(std::string_view bytes) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
-  EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(), nullptr);
+  EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr);
   static constexpr char kHex[] = "0123456789abcdef";
   std::string hex;
   hex.reserve(length * 2);
@@ -74,6 +68,15 @@ std::string toolHash(const json::object& definition) {
     hex.push_back(kHex[digest[i] & 0xf]);
   }
   return hex;
+}
+
+std::string toolHash(const json::object& definition) {
+  json::object pinned;
+  for (const char* field :
+       {"name", "title", "description", "inputSchema", "outputSchema", "annotations"}) {
+    if (const auto* v = definition.if_contains(field)) pinned[field] = *v;
+  }
+  return sha256Hex(canonicalJson(pinned));
 }
 
 }  // namespace mcpproxy::storage

@@ -16,4 +16,7 @@ std::string canonicalJson(const boost::json::value& value);
 // 64 lowercase hex characters.
 std::string toolHash(const boost::json::object& definition);
 
+// SHA-256 of `bytes` as 64 lowercase hex characters.
+std::string sha256Hex(std::string_view bytes);
+
 }  // namespace mcpproxy::storage

@@ -286,11 +286,23 @@ export async function startEverythingHttp({ timeout = 20000, port = 0 } = {}) {
  * the proxy logs "listening on http://127.0.0.1:<port>". Returns
  * { proc, port, baseUrl, url (…/mcp/all), tmp, dataDir, configPath }.
  */
-export async function startProxy(config, { env = {}, args = [], timeout = 30000 } = {}) {
+export async function startProxy(
+  config,
+  { env = {}, args = [], timeout = 30000, dataDir: givenDataDir, quarantineByDefault = false } = {},
+) {
   const tmp = makeTempDir('mcpproxy-it-proxy-');
-  const dataDir = path.join(tmp, 'data');
-  fs.mkdirSync(dataDir);
+  const dataDir = givenDataDir ?? path.join(tmp, 'data');
+  fs.mkdirSync(dataDir, { recursive: true });
   const configPath = path.join(tmp, 'config.json');
+  // New servers are quarantined until a person approves them. Tests about other things trust
+  // their servers explicitly, as a user would with "quarantined": false; security tests pass
+  // quarantineByDefault to see the real default.
+  if (!quarantineByDefault && config.mcpServers) {
+    const servers = Array.isArray(config.mcpServers) ? config.mcpServers : Object.values(config.mcpServers);
+    for (const server of servers) {
+      if (server.quarantined === undefined) server.quarantined = false;
+    }
+  }
   fs.writeFileSync(configPath, JSON.stringify(config, null, 2));
   const proc = startProcess(
     MCPPROXY_BIN,

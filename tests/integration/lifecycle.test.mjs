@@ -282,7 +282,8 @@ describe('tools/list_changed', () => {
     let first = 0;
     let second = 0;
     const { proxy, client } = await startProxyWithClient(
-      { mcpServers: [fixtureServer('fx'), fixtureServer('other')] },
+      // trust_mode auto: a tool added later is approved at once (manual would hold it back).
+      { mcpServers: [fixtureServer('fx', [], { trust_mode: 'auto' }), fixtureServer('other')] },
       { onToolListChanged: () => (first += 1) },
     );
     await waitForTools(client, ['fx__add_tool', 'other__echo']);

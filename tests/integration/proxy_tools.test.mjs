@@ -29,6 +29,7 @@ const PROXY_TOOLS = [
   'call_tool_read',
   'call_tool_write',
   'describe_tool',
+  'quarantine_security',
   'read_cache',
   'retrieve_tools',
   'tools_stat',

@@ -34,6 +34,10 @@ function writeConfig(config) {
   const dataDir = path.join(tmp, 'data');
   fs.mkdirSync(dataDir);
   const configPath = path.join(tmp, 'config.json');
+  // Trusted explicitly, as a user would; quarantine has its own tests (security.test.mjs).
+  for (const server of config.mcpServers ?? []) {
+    if (server.quarantined === undefined) server.quarantined = false;
+  }
   fs.writeFileSync(configPath, JSON.stringify(config, null, 2));
   return { tmp, dataDir, configPath };
 }
@@ -90,7 +94,8 @@ const initializeRequest = (id = 1) => ({
 describe('serve --stdio with the SDK client', () => {
   test('lists and calls tools of stdio upstreams; stdout stays pure JSON-RPC', async () => {
     const info = writeConfig({
-      mcpServers: [fixtureServer('fx'), everythingStdioServer('ev')],
+      // trust_mode auto: the tool added below is approved at once, so list_changed follows.
+      mcpServers: [fixtureServer('fx', [], { trust_mode: 'auto' }), everythingStdioServer('ev')],
       routing_mode: 'direct',
     });
     const transport = new StdioClientTransport({

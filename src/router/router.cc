@@ -133,13 +133,14 @@ void Router::syncIndex() {
 }
 
 void Router::rememberTools(const upstream::Upstream& upstream) {
-  if (!store_) return;
   std::string all;
   for (const auto& definition : upstream.tools()) all += json::serialize(definition);
   std::size_t fingerprint = std::hash<std::string>{}(all);
   auto& known = stored_fingerprints_[upstream.name()];
   if (known == fingerprint) return;
   known = fingerprint;
+  scan_cache_.clear();  // shadowing findings depend on every server's tools
+  if (!store_) return;
   store_->rememberServerTools(upstream.name(), upstream.tools());
 }
 
@@ -155,6 +156,7 @@ policy::ScanResult Router::scan(const std::string& server, const json::object& d
     }
   }
   auto result = policy::scanTool(definition, context);
+  addShadowingFindings(server, definition, result);
   if (result.verdict != policy::Verdict::kPass) {
     std::string rules;
     for (const auto& finding : result.findings) {
@@ -167,6 +169,55 @@ policy::ScanResult Router::scan(const std::string& server, const json::object& d
   }
   if (scan_cache_.size() > 10'000) scan_cache_.clear();
   return scan_cache_.emplace(key, std::move(result)).first->second;
+}
+
+void Router::addShadowingFindings(const std::string& server, const json::object& definition,
+                                  policy::ScanResult& result) const {
+  // Shadowing is a finding on both sides: the same name on two servers (a model may call the
+  // wrong one), and a tool whose name another server's description mentions (hijacking).
+  auto lower = [](std::string_view text) {
+    std::string out(text);
+    std::transform(out.begin(), out.end(), out.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
+    return out;
+  };
+  std::string name(definition.at("name").get_string());
+  std::string lname = lower(name);
+  auto isWord = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  bool found = false;
+  for (const auto& upstream : upstreams_.all()) {
+    if (upstream->name() == server) continue;
+    for (const auto& other : upstream->tools()) {
+      std::string other_name(other.at("name").get_string());
+      if (other_name == name) {
+        result.findings.push_back({"tool-shadowing", policy::Severity::kMedium, "name", 0,
+                                   name.size(),
+                                   "Server '" + upstream->name() +
+                                       "' also offers a tool with this name; a model may call "
+                                       "the wrong one."});
+        found = true;
+        continue;
+      }
+      const auto* description = other.if_contains("description");
+      if (lname.size() < 4 || !description || !description->is_string()) continue;
+      std::string text = lower(description->get_string());
+      for (auto at = text.find(lname); at != std::string::npos; at = text.find(lname, at + 1)) {
+        bool left = at == 0 || !isWord(text[at - 1]);
+        bool right = at + lname.size() >= text.size() || !isWord(text[at + lname.size()]);
+        if (!left || !right) continue;
+        result.findings.push_back({"cross-tool-reference", policy::Severity::kMedium, "name", 0,
+                                   name.size(),
+                                   "Tool '" + other_name + "' of server '" + upstream->name() +
+                                       "' mentions this tool by name in its description."});
+        found = true;
+        break;
+      }
+    }
+  }
+  if (found && result.verdict == policy::Verdict::kPass) {
+    result.verdict = policy::Verdict::kWarn;
+    result.risk = std::max(result.risk, 25);
+  }
 }
 
 void Router::securityEvent(const std::string& kind, const std::string& server,

@@ -115,6 +115,8 @@ class Router {
   void rememberTools(const upstream::Upstream& upstream);
   // The scanner's verdict on a tool (cached by server and hash); findings become events.
   policy::ScanResult scan(const std::string& server, const json::object& definition);
+  void addShadowingFindings(const std::string& server, const json::object& definition,
+                            policy::ScanResult& result) const;
   void securityEvent(const std::string& kind, const std::string& server, const std::string& tool,
                      const std::string& detail);
 

@@ -188,6 +188,14 @@ describe('quarantine and pinning', () => {
     assert.ok(tools[1].risk >= 70);
     assert.ok(tools[1].findings.some((f) => f.rule === 'secret-path'), JSON.stringify(tools[1].findings));
 
+    // Both fixtures offer the same tool names: shadowing is a finding on both sides.
+    const all = JSON.parse(await cli(dataDir, 'security', 'events', '--json', '--limit', '500'));
+    for (const server of ['trusted', 'newbie']) {
+      assert.ok(
+        all.events.some((e) => e.kind === 'scan_warn' && e.server === server && /tool-shadowing/.test(e.detail)),
+        server,
+      );
+    }
     // The rug pull of the earlier test was recorded as a scanner event too.
     const events = JSON.parse(await cli(dataDir, 'security', 'events', '--json', '--limit', '200'));
     assert.ok(events.events.some((e) => e.kind === 'scan_block' && e.tool === 'echo'), JSON.stringify(events));

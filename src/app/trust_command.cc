@@ -83,6 +83,15 @@ int setState(const TrustOptions& options, const char* state) {
   if (std::string_view(state) == "approved") {
     std::printf("approved server '%s'; pinned its %zu current tools\n", options.target.c_str(),
                 known);
+    // The person decides, but should see what the scanner thinks of what was just pinned.
+    for (const auto& t : tools ? *tools : std::vector<storage::ToolRecord>{}) {
+      if (t.server != options.target || !t.present) continue;
+      auto result = policy::scanTool(t.definition);
+      if (result.verdict == policy::Verdict::kPass) continue;
+      std::printf("  scanner %s (risk %d) on %s:%s — see `mcpproxy security report %s`\n",
+                  std::string(policy::verdictName(result.verdict)).c_str(), result.risk,
+                  t.server.c_str(), t.name.c_str(), t.server.c_str());
+    }
     if (known == 0) {
       std::printf(
           "note: no tool definitions are recorded for it yet (has the daemon connected to "

@@ -6,7 +6,7 @@ export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_DIR ?= $(HOME)/.cache/ccache
 FUZZ_SECONDS ?= 20
 
-.PHONY: all build run test deps test-deps unit-test fuzz format format-check lint bench clean
+.PHONY: all build run test deps test-deps unit-test tsan fuzz format format-check lint bench clean
 
 all: build
 
@@ -35,6 +35,13 @@ test: test-deps format-check
 	@cd build/asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j $(JOBS)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/run-fuzz.sh
+
+# The unit tests under ThreadSanitizer (the store's worker thread, transports). Not part of
+# `make test`, to keep CI well under its time budget.
+tsan: test-deps
+	@cmake --preset tsan >/dev/null
+	@cmake --build --preset tsan -j $(JOBS) --target unit_tests
+	@TSAN_OPTIONS=halt_on_error=1 ./build/tsan/tests/unit_tests
 
 fuzz: test-deps
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/run-fuzz.sh

@@ -29,12 +29,18 @@ Router::Router(upstream::UpstreamManager& upstreams, RouterOptions options)
     : upstreams_(upstreams), options_(options) {}
 
 bool Router::routes(std::string_view method) {
-  return method == "tools/list" || method == "tools/call";
+  return method == "tools/list" || method == "tools/call" || method == "resources/list" ||
+         method == "resources/templates/list" || method == "resources/read" ||
+         method == "prompts/list" || method == "prompts/get";
 }
 
 json::object Router::serverCapabilities() const {
   // listChanged: the aggregate changes whenever an upstream comes, goes or changes its tools.
-  return json::object{{"tools", json::object{{"listChanged", true}}}};
+  // resources and prompts: listing, reading and getting are relayed; subscriptions and their
+  // change notifications are not yet, so they are not announced.
+  return json::object{{"tools", json::object{{"listChanged", true}}},
+                      {"resources", json::object{}},
+                      {"prompts", json::object{}}};
 }
 
 bool Router::rebuild() {
@@ -437,6 +443,16 @@ boost::asio::awaitable<protocol::Message> Router::handle(const RequestContext& c
   }
   if (request.method == "tools/list") co_return listTools(request);
   if (request.method == "tools/call") co_return co_await callTool(context, request);
+  if (request.method == "resources/list") {
+    co_return co_await listMerged(request, "resources", "resources");
+  }
+  if (request.method == "resources/templates/list") {
+    co_return co_await listMerged(request, "resources", "resourceTemplates");
+  }
+  if (request.method == "resources/read") co_return co_await readResource(request);
+  if (request.method == "prompts/list")
+    co_return co_await listMerged(request, "prompts", "prompts");
+  if (request.method == "prompts/get") co_return co_await getPrompt(request);
   co_return protocol::makeError(request.id, kMethodNotFound, "Method not found: " + request.method);
 }
 

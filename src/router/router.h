@@ -120,6 +120,16 @@ class Router {
   void securityEvent(const std::string& kind, const std::string& server, const std::string& tool,
                      const std::string& detail);
 
+  // Resources and prompts of every upstream (passthrough.cc).
+  boost::asio::awaitable<Result<json::array>> listEverything(upstream::Upstream& upstream,
+                                                             const std::string& method,
+                                                             const char* key);
+  std::vector<upstream::Upstream*> passthroughUpstreams(const char* capability) const;
+  boost::asio::awaitable<protocol::Message> listMerged(const protocol::Message& request,
+                                                       const char* capability, const char* key);
+  boost::asio::awaitable<protocol::Message> readResource(const protocol::Message& request);
+  boost::asio::awaitable<protocol::Message> getPrompt(const protocol::Message& request);
+
   // Proxy tools (proxy_tools.cc).
   protocol::Message listProxyTools(const protocol::Message& request) const;
   boost::asio::awaitable<protocol::Message> callProxyTool(const RequestContext& context,
@@ -149,9 +159,13 @@ class Router {
   std::unordered_map<std::string, std::size_t> stored_fingerprints_;   // server -> tools hash
   policy::TrustPolicy trust_;
   std::function<void()> on_tools_changed_;
-  std::set<std::string> reported_trust_;
-  std::unordered_map<std::string, policy::ScanResult>
-      scan_cache_;  // "kind/server/tool/hash" logged once each
+  std::set<std::string> reported_trust_;  // "kind/server/tool/detail" logged once each
+  // Scanner results by "server/hash"; cleared whenever any server's tools change.
+  std::unordered_map<std::string, policy::ScanResult> scan_cache_;
+  // Learned from listings: which upstream owns a resource URI, and exposed prompt name ->
+  // (server, the upstream's prompt name).
+  std::unordered_map<std::string, std::string> resource_owner_;
+  std::unordered_map<std::string, std::pair<std::string, std::string>> prompt_owner_;
   ResponseCache cache_;
 };
 

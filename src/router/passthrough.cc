@@ -1,0 +1,164 @@
+// Resources and prompts of every upstream, merged (issue 3, first part): resources/list,
+// resources/templates/list and prompts/list gather every page of each ready, non-quarantined
+// upstream that declares the capability; resources/read is routed by URI to the upstream that
+// listed it (or, for a URI no listing showed, e.g. from a template, to the first upstream that
+// can read it); prompts/get is routed by the prompt's exposed name ("<prefix><prompt>", as for
+// tools). Subscriptions, completion and notifications relaying arrive with the rest of issue 3.
+#include <boost/json/serialize.hpp>
+
+#include "common/log.h"
+#include "router/router.h"
+
+namespace mcpproxy::router {
+
+using protocol::rpc_error::kInvalidParams;
+
+namespace {
+
+constexpr int kMaxPages = 100;  // per upstream and listing: a server that pages forever stops here
+
+bool declares(const upstream::Upstream& upstream, const char* capability) {
+  return upstream.serverInfo().capabilities.contains(capability);
+}
+
+}  // namespace
+
+boost::asio::awaitable<Result<json::array>> Router::listEverything(upstream::Upstream& upstream,
+                                                                   const std::string& method,
+                                                                   const char* key) {
+  json::array all;
+  json::value cursor = nullptr;
+  for (int page = 0; page < kMaxPages; ++page) {
+    json::object params;
+    if (!cursor.is_null()) params["cursor"] = cursor;
+    auto response = co_await upstream.call(method, std::move(params), upstream.callTimeout());
+    if (!response) co_return std::unexpected(response.error());
+    if (response->is_error || !response->result.is_object()) {
+      co_return makeError(ErrorCode::kProtocol, method + " failed on '" + upstream.name() + "'");
+    }
+    auto& result = response->result.get_object();
+    if (auto* items = result.if_contains(key); items && items->is_array()) {
+      for (auto& item : items->get_array()) all.push_back(std::move(item));
+    }
+    const auto* next = result.if_contains("nextCursor");
+    if (!next || !next->is_string() || next->get_string().empty()) break;
+    cursor = *next;
+  }
+  co_return all;
+}
+
+std::vector<upstream::Upstream*> Router::passthroughUpstreams(const char* capability) const {
+  std::vector<upstream::Upstream*> out;
+  for (const auto& upstream : upstreams_.all()) {
+    if (!upstream->config().enabled || upstream->state() != upstream::State::kReady) continue;
+    if (trust_.quarantined(upstream->config()) || !declares(*upstream, capability)) continue;
+    out.push_back(upstream.get());
+  }
+  return out;
+}
+
+boost::asio::awaitable<protocol::Message> Router::listMerged(const protocol::Message& request,
+                                                             const char* capability,
+                                                             const char* key) {
+  json::array merged;
+  for (auto* upstream : passthroughUpstreams(capability)) {
+    auto items = co_await listEverything(*upstream, request.method, key);
+    if (!items) {
+      // One broken server must not hide the others' resources.
+      log::info("{} on '{}' failed: {}", request.method, upstream->name(), items.error().message);
+      continue;
+    }
+    for (auto& item : *items) {
+      auto* object = item.if_object();
+      if (!object) continue;
+      if (std::string_view(key) == "prompts") {
+        const auto* name = object->if_contains("name");
+        if (!name || !name->is_string()) continue;
+        std::string exposed = upstream->config().toolPrefix() + std::string(name->get_string());
+        prompt_owner_[exposed] = {upstream->name(), std::string(name->get_string())};
+        (*object)["name"] = exposed;
+      } else if (const auto* uri = object->if_contains("uri"); uri && uri->is_string()) {
+        resource_owner_[std::string(uri->get_string())] = upstream->name();
+      }
+      merged.push_back(std::move(item));
+    }
+  }
+  // Every page of every server is gathered, so one page goes back: clients need no cursor.
+  co_return protocol::makeResult(request.id, json::object{{key, std::move(merged)}});
+}
+
+boost::asio::awaitable<protocol::Message> Router::readResource(const protocol::Message& request) {
+  const json::object* params = request.params.if_object();
+  const json::value* uri = params ? params->if_contains("uri") : nullptr;
+  if (!uri || !uri->is_string()) {
+    co_return protocol::makeError(request.id, kInvalidParams,
+                                  "Invalid params: resources/read needs a string \"uri\"");
+  }
+  std::vector<upstream::Upstream*> candidates;
+  if (auto owner = resource_owner_.find(std::string(uri->get_string()));
+      owner != resource_owner_.end()) {
+    if (auto* upstream = upstreams_.find(owner->second);
+        upstream && !trust_.quarantined(upstream->config())) {
+      candidates.push_back(upstream);
+    }
+  }
+  if (candidates.empty()) candidates = passthroughUpstreams("resources");
+  protocol::Message last =
+      protocol::makeError(request.id, protocol::rpc_error::kResourceNotFound,
+                          "Resource not found: " + std::string(uri->get_string()));
+  for (auto* upstream : candidates) {
+    auto response = co_await upstream->call("resources/read", *params, upstream->callTimeout());
+    if (!response) continue;
+    if (response->is_error) {
+      last.kind = protocol::MessageKind::kError;
+      last.error = response->error;
+      continue;
+    }
+    resource_owner_[std::string(uri->get_string())] = upstream->name();
+    co_return protocol::makeResult(request.id, std::move(response->result));
+  }
+  co_return last;
+}
+
+boost::asio::awaitable<protocol::Message> Router::getPrompt(const protocol::Message& request) {
+  const json::object* params = request.params.if_object();
+  const json::value* name = params ? params->if_contains("name") : nullptr;
+  if (!name || !name->is_string()) {
+    co_return protocol::makeError(request.id, kInvalidParams,
+                                  "Invalid params: prompts/get needs a string \"name\"");
+  }
+  auto owner = prompt_owner_.find(std::string(name->get_string()));
+  if (owner == prompt_owner_.end()) {
+    // Not listed yet in this process: list once to learn the names.
+    protocol::Message list;
+    list.kind = protocol::MessageKind::kRequest;
+    list.id = 0;
+    list.method = "prompts/list";
+    auto ignored = co_await listMerged(list, "prompts", "prompts");
+    owner = prompt_owner_.find(std::string(name->get_string()));
+  }
+  upstream::Upstream* upstream =
+      owner == prompt_owner_.end() ? nullptr : upstreams_.find(owner->second.first);
+  if (!upstream || trust_.quarantined(upstream->config())) {
+    co_return protocol::makeError(request.id, kInvalidParams,
+                                  "Unknown prompt: " + std::string(name->get_string()));
+  }
+  json::object forwarded = *params;
+  forwarded["name"] = owner->second.second;
+  auto response =
+      co_await upstream->call("prompts/get", std::move(forwarded), upstream->callTimeout());
+  if (!response) {
+    co_return protocol::makeError(request.id, protocol::rpc_error::kInternalError,
+                                  "mcpproxy: " + response.error().message);
+  }
+  if (response->is_error) {
+    protocol::Message error;
+    error.kind = protocol::MessageKind::kError;
+    error.id = request.id;
+    error.error = std::move(response->error);
+    co_return error;
+  }
+  co_return protocol::makeResult(request.id, std::move(response->result));
+}
+
+}  // namespace mcpproxy::router

@@ -79,6 +79,10 @@ boost::asio::awaitable<protocol::Message> Router::listMerged(const protocol::Mes
         (*object)["name"] = exposed;
       } else if (const auto* uri = object->if_contains("uri"); uri && uri->is_string()) {
         resource_owner_[std::string(uri->get_string())] = upstream->name();
+      } else if (const auto* uri_template = object->if_contains("uriTemplate");
+                 uri_template && uri_template->is_string()) {
+        // completion/complete names a template by this string (ref/resource).
+        resource_owner_[std::string(uri_template->get_string())] = upstream->name();
       }
       merged.push_back(std::move(item));
     }
@@ -147,6 +151,67 @@ boost::asio::awaitable<protocol::Message> Router::getPrompt(const protocol::Mess
   forwarded["name"] = owner->second.second;
   auto response =
       co_await upstream->call("prompts/get", std::move(forwarded), upstream->callTimeout());
+  if (!response) {
+    co_return protocol::makeError(request.id, protocol::rpc_error::kInternalError,
+                                  "mcpproxy: " + response.error().message);
+  }
+  if (response->is_error) {
+    protocol::Message error;
+    error.kind = protocol::MessageKind::kError;
+    error.id = request.id;
+    error.error = std::move(response->error);
+    co_return error;
+  }
+  co_return protocol::makeResult(request.id, std::move(response->result));
+}
+
+boost::asio::awaitable<protocol::Message> Router::complete(const protocol::Message& request) {
+  const json::object* params = request.params.if_object();
+  const json::value* ref_value = params ? params->if_contains("ref") : nullptr;
+  const json::object* ref = ref_value ? ref_value->if_object() : nullptr;
+  const json::value* type = ref ? ref->if_contains("type") : nullptr;
+  if (!type || !type->is_string()) {
+    co_return protocol::makeError(request.id, kInvalidParams,
+                                  "Invalid params: completion/complete needs a \"ref\" object");
+  }
+  json::object forwarded = *params;
+  upstream::Upstream* upstream = nullptr;
+  auto learn = [&](const char* method, const char* capability,
+                   const char* key) -> boost::asio::awaitable<void> {
+    protocol::Message list;
+    list.kind = protocol::MessageKind::kRequest;
+    list.id = 0;
+    list.method = method;
+    auto ignored = co_await listMerged(list, capability, key);
+  };
+  if (type->get_string() == "ref/prompt") {
+    const auto* name = ref->if_contains("name");
+    std::string exposed = name && name->is_string() ? std::string(name->get_string()) : "";
+    if (!prompt_owner_.contains(exposed)) co_await learn("prompts/list", "prompts", "prompts");
+    if (auto owner = prompt_owner_.find(exposed); owner != prompt_owner_.end()) {
+      upstream = upstreams_.find(owner->second.first);
+      forwarded["ref"].as_object()["name"] = owner->second.second;
+    }
+  } else if (type->get_string() == "ref/resource") {
+    const auto* uri = ref->if_contains("uri");
+    std::string key = uri && uri->is_string() ? std::string(uri->get_string()) : "";
+    if (!resource_owner_.contains(key)) {
+      co_await learn("resources/templates/list", "resources", "resourceTemplates");
+    }
+    if (auto owner = resource_owner_.find(key); owner != resource_owner_.end()) {
+      upstream = upstreams_.find(owner->second);
+    }
+  }
+  if (!upstream || trust_.quarantined(upstream->config()) || !declares(*upstream, "completions")) {
+    // Nothing to suggest is a valid answer; an unknown reference is the client's mistake.
+    if (upstream) {
+      co_return protocol::makeResult(
+          request.id, json::object{{"completion", json::object{{"values", json::array{}}}}});
+    }
+    co_return protocol::makeError(request.id, kInvalidParams, "Unknown completion reference");
+  }
+  auto response =
+      co_await upstream->call("completion/complete", std::move(forwarded), upstream->callTimeout());
   if (!response) {
     co_return protocol::makeError(request.id, protocol::rpc_error::kInternalError,
                                   "mcpproxy: " + response.error().message);

@@ -31,7 +31,7 @@ Router::Router(upstream::UpstreamManager& upstreams, RouterOptions options)
 bool Router::routes(std::string_view method) {
   return method == "tools/list" || method == "tools/call" || method == "resources/list" ||
          method == "resources/templates/list" || method == "resources/read" ||
-         method == "prompts/list" || method == "prompts/get";
+         method == "prompts/list" || method == "prompts/get" || method == "completion/complete";
 }
 
 json::object Router::serverCapabilities() const {
@@ -40,7 +40,8 @@ json::object Router::serverCapabilities() const {
   // change notifications are not yet, so they are not announced.
   return json::object{{"tools", json::object{{"listChanged", true}}},
                       {"resources", json::object{}},
-                      {"prompts", json::object{}}};
+                      {"prompts", json::object{}},
+                      {"completions", json::object{}}};
 }
 
 bool Router::rebuild() {
@@ -453,6 +454,7 @@ boost::asio::awaitable<protocol::Message> Router::handle(const RequestContext& c
   if (request.method == "prompts/list")
     co_return co_await listMerged(request, "prompts", "prompts");
   if (request.method == "prompts/get") co_return co_await getPrompt(request);
+  if (request.method == "completion/complete") co_return co_await complete(request);
   co_return protocol::makeError(request.id, kMethodNotFound, "Method not found: " + request.method);
 }
 

@@ -129,6 +129,7 @@ class Router {
                                                        const char* capability, const char* key);
   boost::asio::awaitable<protocol::Message> readResource(const protocol::Message& request);
   boost::asio::awaitable<protocol::Message> getPrompt(const protocol::Message& request);
+  boost::asio::awaitable<protocol::Message> complete(const protocol::Message& request);
 
   // Proxy tools (proxy_tools.cc).
   protocol::Message listProxyTools(const protocol::Message& request) const;

@@ -90,4 +90,21 @@ describe('resources and prompts pass through', () => {
     assert.ok(got.messages.length > 0);
     await assert.rejects(client.getPrompt({ name: 'hidden__simple-prompt' }));
   });
+
+  test('completion/complete is routed by the prompt reference', async () => {
+    const result = await client.complete({
+      ref: { type: 'ref/prompt', name: 'ev__completable-prompt' },
+      argument: { name: 'department', value: 'S' },
+    });
+    assert.deepEqual(result.completion.values.sort(), ['Sales', 'Support']);
+    const dependent = await client.complete({
+      ref: { type: 'ref/prompt', name: 'ev__completable-prompt' },
+      argument: { name: 'name', value: '' },
+      context: { arguments: { department: 'Engineering' } },
+    });
+    assert.deepEqual(dependent.completion.values, ['Alice', 'Bob', 'Charlie']);
+    await assert.rejects(
+      client.complete({ ref: { type: 'ref/prompt', name: 'nope__x' }, argument: { name: 'a', value: '' } }),
+    );
+  });
 });

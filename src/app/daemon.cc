@@ -210,8 +210,10 @@ int runServe(const ServeOptions& options) {
           boost::system::error_code ec;
           co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
           if (shutting_down) break;
+          auto version = co_await (*store)->trustVersion();
+          if (!version || *version == router->trustVersion()) continue;
           auto trust = co_await (*store)->trust();
-          if (!trust || trust->version == router->trustVersion()) continue;
+          if (!trust) continue;
           log::info("trust decisions changed; reloading");
           router->setTrust(std::move(*trust));
           if (router->rebuild()) dispatcher->broadcastToolsChanged(sessions);

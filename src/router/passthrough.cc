@@ -91,6 +91,16 @@ boost::asio::awaitable<protocol::Message> Router::listMerged(const protocol::Mes
   co_return protocol::makeResult(request.id, json::object{{key, std::move(merged)}});
 }
 
+boost::asio::awaitable<void> Router::refreshListing(const char* method, const char* capability,
+                                                    const char* key) {
+  protocol::Message list;
+  list.kind = protocol::MessageKind::kRequest;
+  list.id = 0;
+  list.method = method;
+  // Named, not discarded: see docs/STYLE.md on g++ 12 and co_await temporaries.
+  auto ignored = co_await listMerged(list, capability, key);
+}
+
 boost::asio::awaitable<protocol::Message> Router::readResource(const protocol::Message& request) {
   const json::object* params = request.params.if_object();
   const json::value* uri = params ? params->if_contains("uri") : nullptr;
@@ -113,13 +123,12 @@ boost::asio::awaitable<protocol::Message> Router::readResource(const protocol::M
   for (auto* upstream : candidates) {
     auto response = co_await upstream->call("resources/read", *params, upstream->callTimeout());
     if (!response) continue;
-    if (response->is_error) {
-      last.kind = protocol::MessageKind::kError;
-      last.error = response->error;
-      continue;
-    }
+    bool failed = response->is_error;
+    // An upstream's own error is kept in case no other upstream can read the URI either.
+    last = relayResponse(request.id, std::move(*response));
+    if (failed) continue;
     resource_owner_[std::string(uri->get_string())] = upstream->name();
-    co_return protocol::makeResult(request.id, std::move(response->result));
+    co_return last;
   }
   co_return last;
 }
@@ -134,11 +143,7 @@ boost::asio::awaitable<protocol::Message> Router::getPrompt(const protocol::Mess
   auto owner = prompt_owner_.find(std::string(name->get_string()));
   if (owner == prompt_owner_.end()) {
     // Not listed yet in this process: list once to learn the names.
-    protocol::Message list;
-    list.kind = protocol::MessageKind::kRequest;
-    list.id = 0;
-    list.method = "prompts/list";
-    auto ignored = co_await listMerged(list, "prompts", "prompts");
+    co_await refreshListing("prompts/list", "prompts", "prompts");
     owner = prompt_owner_.find(std::string(name->get_string()));
   }
   upstream::Upstream* upstream =
@@ -155,14 +160,7 @@ boost::asio::awaitable<protocol::Message> Router::getPrompt(const protocol::Mess
     co_return protocol::makeError(request.id, protocol::rpc_error::kInternalError,
                                   "mcpproxy: " + response.error().message);
   }
-  if (response->is_error) {
-    protocol::Message error;
-    error.kind = protocol::MessageKind::kError;
-    error.id = request.id;
-    error.error = std::move(response->error);
-    co_return error;
-  }
-  co_return protocol::makeResult(request.id, std::move(response->result));
+  co_return relayResponse(request.id, std::move(*response));
 }
 
 boost::asio::awaitable<protocol::Message> Router::complete(const protocol::Message& request) {
@@ -176,18 +174,11 @@ boost::asio::awaitable<protocol::Message> Router::complete(const protocol::Messa
   }
   json::object forwarded = *params;
   upstream::Upstream* upstream = nullptr;
-  auto learn = [&](const char* method, const char* capability,
-                   const char* key) -> boost::asio::awaitable<void> {
-    protocol::Message list;
-    list.kind = protocol::MessageKind::kRequest;
-    list.id = 0;
-    list.method = method;
-    auto ignored = co_await listMerged(list, capability, key);
-  };
   if (type->get_string() == "ref/prompt") {
     const auto* name = ref->if_contains("name");
     std::string exposed = name && name->is_string() ? std::string(name->get_string()) : "";
-    if (!prompt_owner_.contains(exposed)) co_await learn("prompts/list", "prompts", "prompts");
+    if (!prompt_owner_.contains(exposed))
+      co_await refreshListing("prompts/list", "prompts", "prompts");
     if (auto owner = prompt_owner_.find(exposed); owner != prompt_owner_.end()) {
       upstream = upstreams_.find(owner->second.first);
       forwarded["ref"].as_object()["name"] = owner->second.second;
@@ -196,7 +187,7 @@ boost::asio::awaitable<protocol::Message> Router::complete(const protocol::Messa
     const auto* uri = ref->if_contains("uri");
     std::string key = uri && uri->is_string() ? std::string(uri->get_string()) : "";
     if (!resource_owner_.contains(key)) {
-      co_await learn("resources/templates/list", "resources", "resourceTemplates");
+      co_await refreshListing("resources/templates/list", "resources", "resourceTemplates");
     }
     if (auto owner = resource_owner_.find(key); owner != resource_owner_.end()) {
       upstream = upstreams_.find(owner->second);
@@ -216,14 +207,7 @@ boost::asio::awaitable<protocol::Message> Router::complete(const protocol::Messa
     co_return protocol::makeError(request.id, protocol::rpc_error::kInternalError,
                                   "mcpproxy: " + response.error().message);
   }
-  if (response->is_error) {
-    protocol::Message error;
-    error.kind = protocol::MessageKind::kError;
-    error.id = request.id;
-    error.error = std::move(response->error);
-    co_return error;
-  }
-  co_return protocol::makeResult(request.id, std::move(response->result));
+  co_return relayResponse(request.id, std::move(*response));
 }
 
 }  // namespace mcpproxy::router

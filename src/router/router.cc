@@ -342,6 +342,15 @@ protocol::Message Router::listTools(const protocol::Message& request) const {
   return protocol::makeResult(request.id, std::move(result));
 }
 
+protocol::Message relayResponse(const json::value& id, upstream::Response response) {
+  if (!response.is_error) return protocol::makeResult(id, std::move(response.result));
+  protocol::Message error;
+  error.kind = protocol::MessageKind::kError;
+  error.id = id;
+  error.error = std::move(response.error);
+  return error;
+}
+
 boost::asio::awaitable<protocol::Message> Router::callTool(const RequestContext& context,
                                                            const protocol::Message& request) {
   const json::object* params = request.params.if_object();
@@ -375,15 +384,7 @@ boost::asio::awaitable<protocol::Message> Router::callTool(const RequestContext&
     co_return protocol::makeResult(request.id,
                                    toolErrorResult("mcpproxy: " + response.error().message));
   }
-  if (response->is_error) {
-    // The upstream's own JSON-RPC error passes through with the client's id.
-    protocol::Message error;
-    error.kind = protocol::MessageKind::kError;
-    error.id = request.id;
-    error.error = std::move(response->error);
-    co_return error;
-  }
-  co_return protocol::makeResult(request.id, std::move(response->result));
+  co_return relayResponse(request.id, std::move(*response));
 }
 
 boost::asio::awaitable<Result<upstream::Response>> Router::invokeUpstream(

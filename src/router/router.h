@@ -130,6 +130,9 @@ class Router {
   boost::asio::awaitable<protocol::Message> readResource(const protocol::Message& request);
   boost::asio::awaitable<protocol::Message> getPrompt(const protocol::Message& request);
   boost::asio::awaitable<protocol::Message> complete(const protocol::Message& request);
+  // Lists once so that resource_owner_ / prompt_owner_ learn names not seen yet.
+  boost::asio::awaitable<void> refreshListing(const char* method, const char* capability,
+                                              const char* key);
 
   // Proxy tools (proxy_tools.cc).
   protocol::Message listProxyTools(const protocol::Message& request) const;
@@ -172,6 +175,10 @@ class Router {
 
 // A tools/call result that reports a failure to the model (isError: true) in plain words.
 json::object toolErrorResult(std::string_view text);
+
+// An upstream's answer as the response to the client's request `id`: its result, or its own
+// JSON-RPC error passed through unchanged.
+protocol::Message relayResponse(const json::value& id, upstream::Response response);
 
 // A tools/call result with one text block (isError: false).
 json::object toolTextResult(std::string_view text);

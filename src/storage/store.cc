@@ -391,10 +391,17 @@ struct Store::Impl {
     }
   }
 
+  Result<std::int64_t> trustVersion() {
+    Statement version(db, "SELECT value FROM meta WHERE key = 'trust_version'");
+    if (version.step() != SQLITE_ROW) return sqlError(db, "trust version");
+    return version.integer(0);
+  }
+
   Result<TrustSnapshot> trust() {
     TrustSnapshot snapshot;
-    Statement version(db, "SELECT value FROM meta WHERE key = 'trust_version'");
-    if (version.step() == SQLITE_ROW) snapshot.version = version.integer(0);
+    auto version = trustVersion();
+    if (!version) return std::unexpected(version.error());
+    snapshot.version = *version;
     Statement servers(db, "SELECT server, state FROM server_trust");
     int rc;
     while ((rc = servers.step()) == SQLITE_ROW) {
@@ -705,6 +712,11 @@ asio::awaitable<void> Store::flush() {
 asio::awaitable<Result<TrustSnapshot>> Store::trust() {
   auto* impl = impl_.get();
   return impl->run([impl] { return impl->trust(); });
+}
+
+asio::awaitable<Result<std::int64_t>> Store::trustVersion() {
+  auto* impl = impl_.get();
+  return impl->run([impl] { return impl->trustVersion(); });
 }
 
 asio::awaitable<Result<void>> Store::setServerState(std::string server, std::string state,

@@ -114,6 +114,8 @@ class Store {
 
   // --- Trust (quarantine and pinning) ---
   boost::asio::awaitable<Result<TrustSnapshot>> trust();
+  // Only the version of the trust decisions: one primary-key read, cheap enough to poll.
+  boost::asio::awaitable<Result<std::int64_t>> trustVersion();
   // Sets a server's state. Approving also pins every tool the server currently lists (the
   // baseline); `by` says who decided ("cli", "config", "agent").
   boost::asio::awaitable<Result<void>> setServerState(std::string server, std::string state,

@@ -17,20 +17,8 @@ import {
   textOf,
   toolNames,
   waitFor,
+  waitForTools,
 } from './harness.mjs';
-
-const READY_TIMEOUT = 30000;
-
-/** Waits until every name in `expected` is listed; returns all names. */
-async function waitForTools(client, expected) {
-  return waitFor(
-    async () => {
-      const names = await toolNames(client);
-      return expected.every((name) => names.includes(name)) ? names : null;
-    },
-    { timeout: READY_TIMEOUT, interval: 200, what: `tools ${expected.join(', ')} to be listed` },
-  );
-}
 
 /** The listed definitions keyed by name, without the name itself. */
 function definitionsByName(tools, prefix = '') {

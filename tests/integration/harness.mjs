@@ -425,6 +425,17 @@ export async function toolNames(client) {
   return (await listAllTools(client)).tools.map((tool) => tool.name);
 }
 
+/** Waits until every name in `expected` is listed (default 30 s); returns all names. */
+export async function waitForTools(client, expected, timeout = 30000) {
+  return waitFor(
+    async () => {
+      const names = await toolNames(client);
+      return expected.every((name) => names.includes(name)) ? names : null;
+    },
+    { timeout, interval: 100, what: `tools ${expected.join(', ')} to be listed` },
+  );
+}
+
 /** Calls a tool with a deadline (the SDK's own request timeout plus a margin). */
 export function callTool(client, name, args = {}, { timeout = 30000, signal } = {}) {
   return withTimeout(

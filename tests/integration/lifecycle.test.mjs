@@ -18,19 +18,8 @@ import {
   upstreamLog,
   waitFor,
   withTimeout,
+  waitForTools,
 } from './harness.mjs';
-
-const READY_TIMEOUT = 30000;
-
-async function waitForTools(client, expected, timeout = READY_TIMEOUT) {
-  return waitFor(
-    async () => {
-      const names = await toolNames(client);
-      return expected.every((name) => names.includes(name)) ? names : null;
-    },
-    { timeout, interval: 100, what: `tools ${expected.join(', ')} to be listed` },
-  );
-}
 
 /** The pid of upstream `server` (its fixture `pid` tool); throws on an error result. */
 async function pidOf(client, server) {

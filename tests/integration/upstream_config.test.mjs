@@ -18,19 +18,8 @@ import {
   toolNames,
   upstreamLog,
   waitFor,
+  waitForTools,
 } from './harness.mjs';
-
-const READY_TIMEOUT = 30000;
-
-async function waitForTools(client, expected, timeout = READY_TIMEOUT) {
-  return waitFor(
-    async () => {
-      const names = await toolNames(client);
-      return expected.every((name) => names.includes(name)) ? names : null;
-    },
-    { timeout, interval: 100, what: `tools ${expected.join(', ')} to be listed` },
-  );
-}
 
 const envOf = async (client, server, name) => textOf(await callTool(client, `${server}__env`, { name }));
 

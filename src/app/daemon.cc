@@ -33,6 +33,7 @@ namespace mcpproxy::app {
 
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
+namespace json = boost::json;
 
 namespace {
 
@@ -108,6 +109,21 @@ int runServe(const ServeOptions& options) {
   upstream_options.health_interval = cfg.health_interval;
   upstream_options.log_dir = data_dir / "logs";
   upstream_options.max_json_depth = cfg.max_json_depth;
+  // The proxy relays these to its clients (only to clients that declared them).
+  upstream_options.client_capabilities =
+      json::object{{"sampling", json::object{}},
+                   {"elicitation", json::object{{"form", json::object{}}, {"url", json::object{}}}},
+                   {"roots", json::object{{"listChanged", true}}}};
+  upstream_options.on_notification = [&](upstream::Upstream& upstream, const std::string& method,
+                                         const json::value& params) {
+    if (!dispatcher) return;
+    // The merged listings change with any upstream's: forget which upstream owns what.
+    dispatcher->onUpstreamNotification(upstream.name(), method, params);
+  };
+  upstream_options.on_request = [&](upstream::Upstream& upstream, std::string method,
+                                    json::value params, std::shared_ptr<Cancellation> cancel) {
+    return dispatcher->relayUnclaimed(std::move(method), std::move(params), std::move(cancel));
+  };
   upstream::UpstreamManager upstreams(executor, cfg.servers, upstream_options, [&] {
     if (router && router->rebuild()) dispatcher->broadcastToolsChanged(sessions);
   });
@@ -125,6 +141,7 @@ int runServe(const ServeOptions& options) {
     log::error("database: {}; running without statistics", store.error().message);
   }
   dispatcher.emplace(*router, cfg.routing_mode);
+  dispatcher->setSessions(&sessions);
   router->setToolsChangedHandler([&] {
     if (router->rebuild()) dispatcher->broadcastToolsChanged(sessions);
   });

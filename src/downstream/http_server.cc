@@ -16,6 +16,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/json/serialize.hpp>
 #include <cctype>
+#include <charconv>
 #include <deque>
 #include <unordered_set>
 
@@ -35,7 +36,9 @@ using protocol::rpc_error::kInvalidRequest;
 
 namespace {
 
-constexpr std::size_t kMaxQueuedEvents = 1000;  // per GET stream; oldest dropped beyond
+constexpr std::size_t kMaxQueuedEvents = 1000;     // kept per stream for replay; oldest dropped
+constexpr std::size_t kMaxStreamsPerSession = 16;  // replayable streams kept per session
+constexpr std::uint64_t kRetryMs = 1000;  // the reconnect delay suggested in priming events
 constexpr std::string_view kSessionHeader = "Mcp-Session-Id";
 constexpr std::string_view kVersionHeader = "MCP-Protocol-Version";
 
@@ -70,17 +73,56 @@ std::string errorBody(json::value id, int code, std::string message) {
 
 }  // namespace
 
-// One open SSE stream (a GET stream): messages queued by the session, written by the
-// connection's coroutine. Shared because the session's sink may be called after the stream
-// ended; it then writes into a closed queue that nobody reads.
-struct EventStream {
-  explicit EventStream(asio::any_io_executor ex) : signal(ex) {}
-  std::deque<std::string> events;
+// One SSE stream of a session (a POST's reply, the GET stream, or a legacy /sse stream) with
+// its recent events kept for replay: a client that lost the connection reconnects with GET and
+// Last-Event-ID "<stream>-<seq>" and receives the rest (resumability). Producers append; the
+// connection currently attached writes. Shared because producers (a dispatch still running, a
+// session sink) may outlive the connection.
+struct OutStream {
+  OutStream(asio::any_io_executor ex, std::uint64_t stream_id) : signal(ex), id(stream_id) {}
   asio::steady_timer signal;
-  bool closed = false;
+  std::uint64_t id;
+  std::uint64_t next_seq = 1;
+  std::deque<std::pair<std::uint64_t, std::string>> history;  // (seq, formatted event)
+  // POST streams: the answer, once the dispatch produced it; it becomes the last event.
+  std::optional<protocol::Message> response;
+  bool done = false;        // `response` is set (or there is none)
+  bool finished = false;    // the answer is in `history`: nothing follows
+  bool closed = false;      // ended for good without finishing (session gone, server stopping)
+  bool attached = false;    // a connection is writing it now
+  bool standalone = false;  // the session's GET (or legacy /sse) stream, not a POST reply
 
   void wake() { signal.cancel(); }
+
+  void appendText(std::string_view event_name, std::string data) {
+    protocol::SseEvent event;
+    event.id = std::to_string(id) + "-" + std::to_string(next_seq);
+    event.event = std::string(event_name);
+    event.data = std::move(data);
+    history.emplace_back(next_seq++, protocol::formatSseEvent(event));
+    if (history.size() > kMaxQueuedEvents) history.pop_front();
+    wake();
+  }
+  void append(const protocol::Message& message) {
+    if (finished || closed) return;
+    appendText("message", protocol::serialize(message));
+  }
 };
+
+// "12-7" -> {12, 7}.
+static std::optional<std::pair<std::uint64_t, std::uint64_t>> parseEventId(std::string_view text) {
+  std::size_t dash = text.find('-');
+  if (dash == std::string_view::npos) return std::nullopt;
+  std::uint64_t stream = 0;
+  std::uint64_t seq = 0;
+  auto [p1, e1] = std::from_chars(text.data(), text.data() + dash, stream);
+  auto [p2, e2] = std::from_chars(text.data() + dash + 1, text.data() + text.size(), seq);
+  if (e1 != std::errc() || e2 != std::errc() || p1 != text.data() + dash ||
+      p2 != text.data() + text.size()) {
+    return std::nullopt;
+  }
+  return std::make_pair(stream, seq);
+}
 
 struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   Impl(asio::any_io_executor ex, HttpServerOptions opts, session::Dispatcher& d,
@@ -105,8 +147,13 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   asio::steady_timer sweep_timer;
   std::unordered_set<std::string> allowed_hosts;
   std::unordered_set<beast::tcp_stream*> connections;
-  std::unordered_set<std::shared_ptr<EventStream>> streams;
-  std::size_t in_flight = 0;  // requests being served
+  std::unordered_set<std::shared_ptr<OutStream>> streams;  // being written now
+  // Recent streams per session, for Last-Event-ID replay (bounded per session).
+  std::unordered_map<std::string, std::deque<std::shared_ptr<OutStream>>> session_streams;
+  std::uint64_t next_stream_id = 1;
+  std::unordered_map<std::string, std::uint64_t> standalone_ids;  // session -> its GET stream
+  std::unordered_set<std::string> legacy_sessions;                // sessions of GET /sse clients
+  std::size_t in_flight = 0;                                      // requests being served
   bool stopping = false;
 
   bool hostAllowed(std::string_view authority) const {
@@ -251,6 +298,21 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     if (path == "/healthz") {
       co_return co_await writeSimple(stream, version, http::status::ok, "text/plain", "ok\n", true);
     }
+    bool legacy_stream = path == "/sse" || path == "/sse/all";
+    if (legacy_stream || path == "/message") {
+      if (!originAllowed(req)) {
+        co_return co_await writeSimple(
+            stream, version, http::status::forbidden, "application/json",
+            errorBody(nullptr, kInvalidRequest, "Forbidden: Host or Origin not allowed"), false);
+      }
+      if (!legacy_stream) co_return co_await handleLegacyMessage(stream, req);
+      if (req.method() != http::verb::get) {
+        co_return co_await writeSimple(
+            stream, version, http::status::method_not_allowed, "application/json",
+            errorBody(nullptr, kInvalidRequest, "Method not allowed"), true);
+      }
+      co_return co_await handleLegacySse(stream, req, path == "/sse/all");
+    }
     if (path != "/mcp" && path != "/mcp/all") {
       co_return co_await writeSimple(stream, version, http::status::not_found, "application/json",
                                      R"({"error":"not found"})", true);
@@ -274,6 +336,72 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
             stream, version, http::status::method_not_allowed, "application/json",
             errorBody(nullptr, kInvalidRequest, "Method not allowed"), true);
     }
+  }
+
+  // The HTTP+SSE transport of protocol 2024-11-05, for old clients: GET /sse opens the session's
+  // only stream (its first event names the POST endpoint), and every answer travels on it.
+  asio::awaitable<bool> handleLegacySse(beast::tcp_stream& stream, const Request& req,
+                                        bool direct) {
+    auto session = sessions.create();
+    if (direct) session->setRoutingMode(config::RoutingMode::kDirect);
+    legacy_sessions.insert(session->id());
+    auto out = std::make_shared<OutStream>(executor, next_stream_id++);
+    out->standalone = true;
+    attachSink(*session, out);
+    out->appendText("endpoint", "/message?sessionId=" + session->id());
+    log::info("session {}: legacy SSE client connected", session->id().substr(0, 8));
+    bool ok = co_await writeStreamHeader(stream, req.version(), {});
+    if (ok) ok = co_await pump(stream, out, 0, session.get());
+    detachSink(*session, out);
+    legacy_sessions.erase(session->id());
+    sessions.remove(session->id());
+    log::info("session {}: legacy SSE client disconnected", session->id().substr(0, 8));
+    co_return false;
+  }
+
+  // POST /message?sessionId=...: one JSON-RPC message of a legacy session, accepted with 202;
+  // its answer goes out on the session's SSE stream.
+  asio::awaitable<bool> handleLegacyMessage(beast::tcp_stream& stream, const Request& req) {
+    const unsigned version = req.version();
+    auto reply = [&](http::status status, std::string body) {
+      return writeSimple(stream, version, status, "application/json", std::move(body), true);
+    };
+    if (req.method() != http::verb::post) {
+      co_return co_await reply(http::status::method_not_allowed,
+                               errorBody(nullptr, kInvalidRequest, "Method not allowed"));
+    }
+    std::string_view target = req.target();
+    std::string id;
+    if (auto q = target.find("sessionId="); q != std::string_view::npos) {
+      std::string_view rest = target.substr(q + 10);
+      id = std::string(rest.substr(0, rest.find('&')));
+    }
+    auto session = legacy_sessions.contains(id) ? sessions.find(id) : nullptr;
+    if (!session) {
+      co_return co_await reply(http::status::not_found,
+                               errorBody(nullptr, -32001, "Session not found"));
+    }
+    protocol::Limits limits{options.max_body_bytes, options.max_json_depth};
+    auto value = protocol::parseJson(req.body(), limits);
+    if (!value) {
+      co_return co_await reply(http::status::bad_request,
+                               protocol::serialize(protocol::makeError(value.error())));
+    }
+    auto message = protocol::toMessage(*value);
+    if (!message) {
+      co_return co_await reply(http::status::bad_request,
+                               protocol::serialize(protocol::makeError(message.error())));
+    }
+    asio::co_spawn(
+        executor,
+        [](session::Dispatcher& d, std::shared_ptr<session::Session> s,
+           protocol::Message m) -> asio::awaitable<void> {
+          auto response = co_await d.handle(s, std::move(m));
+          if (response) s->push(*response);
+        }(dispatcher, session, std::move(*message)),
+        asio::detached);
+    co_return co_await writeSimple(stream, version, http::status::accepted, "text/plain",
+                                   "Accepted", true);
   }
 
   // Resolves the Mcp-Session-Id of a non-initialize request, writing 400/404 when it fails.
@@ -361,54 +489,127 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       co_await dispatcher.handle(session, std::move(*message));
       co_return co_await writeSimple(stream, version, http::status::accepted, "", "", true);
     }
-    if (message->method == "tools/call")
-      co_return co_await replyAsStream(stream, req, session, std::move(*message));
-    auto response = co_await dispatcher.handle(session, std::move(*message));
-    co_return co_await reply(http::status::ok, protocol::serialize(*response));
+    co_return co_await replyToRequest(stream, req, session, std::move(*message));
   }
 
-  // A request that may run long is answered on an SSE stream: headers go out at once and
-  // comment pings keep idle-timeout-happy clients and intermediaries from dropping it.
-  asio::awaitable<bool> replyAsStream(beast::tcp_stream& stream, const Request& req,
-                                      std::shared_ptr<session::Session> session,
-                                      protocol::Message message) {
-    struct Outcome {
-      explicit Outcome(asio::any_io_executor ex) : signal(ex) {}
-      std::optional<protocol::Message> response;
-      bool done = false;
-      asio::steady_timer signal;
-    };
-    auto outcome = std::make_shared<Outcome>(executor);
+  // Keeps `out` replayable for the session (Last-Event-ID), dropping the oldest beyond the bound.
+  void rememberStream(const session::Session& session, std::shared_ptr<OutStream> out) {
+    auto& list = session_streams[session.id()];
+    list.push_back(std::move(out));
+    while (list.size() > kMaxStreamsPerSession) list.pop_front();
+  }
+
+  std::shared_ptr<OutStream> findStream(const std::string& session_id, std::uint64_t id) const {
+    auto it = session_streams.find(session_id);
+    if (it == session_streams.end()) return nullptr;
+    for (const auto& out : it->second) {
+      if (out->id == id) return out;
+    }
+    return nullptr;
+  }
+
+  // Clients of 2025-11-25 and later get a priming event (an id and an empty data field) first,
+  // so they can resume with Last-Event-ID even before the first real event, and the `retry`
+  // delay to use. Older clients may not expect an event without JSON in it.
+  static bool wantsPriming(const session::Session& session) {
+    return session.protocolVersion() >= "2025-11-25";
+  }
+
+  asio::awaitable<bool> writePriming(beast::tcp_stream& stream, const OutStream& out) {
+    protocol::SseEvent priming;
+    priming.id = std::to_string(out.id) + "-0";
+    priming.retry_ms = kRetryMs;
+    co_return co_await writeChunk(stream, protocol::formatSseEvent(priming));
+  }
+
+  // Writes `out`'s events after `cursor` on this connection until the stream finishes or ends,
+  // with keepalive comments while idle. Returns false when the connection failed (the events
+  // stay in the stream for a resuming GET).
+  asio::awaitable<bool> pump(beast::tcp_stream& stream, std::shared_ptr<OutStream> out,
+                             std::uint64_t cursor, session::Session* session) {
+    out->attached = true;
+    streams.insert(out);
+    bool ok = true;
+    while (ok) {
+      if (out->done && !out->finished && !out->closed) {
+        if (out->response) out->append(*out->response);
+        out->finished = true;
+      }
+      if (!out->history.empty() && out->history.back().first > cursor) {
+        std::uint64_t first = out->history.front().first;
+        std::size_t index = cursor >= first ? static_cast<std::size_t>(cursor - first + 1) : 0;
+        auto [seq, text] = out->history[index];  // a copy: writing suspends
+        ok = co_await writeChunk(stream, text);
+        cursor = seq;
+        if (session) session->touch();
+        continue;
+      }
+      // A POST reply still waits for its answer while the server drains; GET streams end.
+      if (out->finished || out->closed || (stopping && out->standalone)) break;
+      out->signal.expires_after(options.keepalive_interval);
+      boost::system::error_code ec;
+      co_await out->signal.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      bool idle = !ec && !(out->done || out->closed || (stopping && out->standalone)) &&
+                  (out->history.empty() || out->history.back().first <= cursor);
+      if (idle) ok = co_await writeChunk(stream, ": keepalive\n\n");
+    }
+    out->attached = false;
+    streams.erase(out);
+    if (ok) {
+      boost::system::error_code ec;
+      co_await asio::async_write(stream, http::make_chunk_last(),
+                                 asio::redirect_error(asio::use_awaitable, ec));
+      ok = !ec;
+    }
+    co_return ok;
+  }
+
+  // A client request. The answer is plain JSON when it is ready before anything else must be
+  // sent and within `sse_after`; otherwise the reply becomes an SSE stream that carries the
+  // request's progress, log messages and relayed server requests (sampling, elicitation,
+  // roots) before the answer, and keepalive comments while a long call runs.
+  asio::awaitable<bool> replyToRequest(beast::tcp_stream& stream, const Request& req,
+                                       std::shared_ptr<session::Session> session,
+                                       protocol::Message message) {
+    auto out = std::make_shared<OutStream>(executor, next_stream_id++);
+    std::weak_ptr<OutStream> weak = out;
+    auto channel =
+        std::make_shared<session::RequestChannel>(session, [weak](const protocol::Message& m) {
+          if (auto target = weak.lock()) target->append(m);
+        });
     asio::co_spawn(
         executor,
         [](session::Dispatcher& d, std::shared_ptr<session::Session> s, protocol::Message m,
-           std::shared_ptr<Outcome> out) -> asio::awaitable<void> {
-          out->response = co_await d.handle(std::move(s), std::move(m));
-          out->done = true;
-          out->signal.cancel();
-        }(dispatcher, session, std::move(message), outcome),
+           std::shared_ptr<session::RequestChannel> c,
+           std::shared_ptr<OutStream> target) -> asio::awaitable<void> {
+          target->response = co_await d.handle(std::move(s), std::move(m), std::move(c));
+          target->done = true;
+          target->wake();
+        }(dispatcher, session, std::move(message), std::move(channel), out),
         asio::detached);
 
-    if (!co_await writeStreamHeader(stream, req.version(), {})) co_return false;
-    while (!outcome->done) {
-      outcome->signal.expires_after(options.keepalive_interval);
+    auto deadline = std::chrono::steady_clock::now() + options.sse_after;
+    while (!out->done && out->history.empty() && !stopping &&
+           std::chrono::steady_clock::now() < deadline) {
+      out->signal.expires_at(deadline);
       boost::system::error_code ec;
-      co_await outcome->signal.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-      if (!outcome->done && !ec) {
-        // A dropped connection is not a cancellation (spec); the call finishes unobserved.
-        if (!co_await writeChunk(stream, ": keepalive\n\n")) co_return false;
+      co_await out->signal.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    if (out->done && out->history.empty()) {
+      if (!out->response) {
+        co_return co_await writeSimple(stream, req.version(), http::status::accepted, "", "", true);
       }
+      co_return co_await writeSimple(stream, req.version(), http::status::ok, "application/json",
+                                     protocol::serialize(*out->response), true);
     }
-    if (outcome->response) {
-      protocol::SseEvent event;
-      event.event = "message";
-      event.data = protocol::serialize(*outcome->response);
-      if (!co_await writeChunk(stream, protocol::formatSseEvent(event))) co_return false;
-    }
-    boost::system::error_code ec;
-    co_await asio::async_write(stream, http::make_chunk_last(),
-                               asio::redirect_error(asio::use_awaitable, ec));
-    co_return !ec;
+    rememberStream(*session, out);
+    if (!co_await writeStreamHeader(stream, req.version(), {})) co_return false;
+    if (wantsPriming(*session) && !co_await writePriming(stream, *out)) co_return false;
+    // A dropped connection is not a cancellation (spec): the call goes on, and its events wait
+    // for a GET with Last-Event-ID.
+    bool ok = co_await pump(stream, out, 0, session.get());
+    (void)ok;
+    co_return false;  // an SSE reply's connection is not reused
   }
 
   // JSON-RPC batches exist only in protocol 2025-03-26.
@@ -462,55 +663,58 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     bool keep = true;
     auto session = co_await requireSession(stream, req, keep);
     if (!session) co_return keep;
+    // Resumption: Last-Event-ID names a stream of this session and the last event seen.
+    if (auto last = req.find("Last-Event-ID"); last != req.end()) {
+      auto parsed = parseEventId(last->value());
+      auto out = parsed ? findStream(session->id(), parsed->first) : nullptr;
+      if (out && !out->attached && !out->closed) {
+        log::debug("session {}: resuming stream {} after event {}", session->id().substr(0, 8),
+                   parsed->first, parsed->second);
+        if (!co_await writeStreamHeader(stream, version, {})) co_return false;
+        bool standalone = out->id == standalone_ids[session->id()];
+        if (standalone) attachSink(*session, out);
+        bool ok = co_await pump(stream, out, parsed->second, session.get());
+        (void)ok;
+        if (standalone) detachSink(*session, out);
+        co_return false;
+      }
+    }
     if (session->hasSink()) {
       co_return co_await writeSimple(
           stream, version, http::status::conflict, "application/json",
           errorBody(nullptr, kInvalidRequest, "Conflict: only one GET stream per session"), true);
     }
-    auto events = std::make_shared<EventStream>(executor);
-    std::weak_ptr<EventStream> weak = events;
-    session->setSink([weak](const protocol::Message& message) {
-      auto stream = weak.lock();
-      if (!stream || stream->closed) return;
-      if (stream->events.size() >= kMaxQueuedEvents) stream->events.pop_front();
-      protocol::SseEvent event;
-      event.event = "message";
-      event.data = protocol::serialize(message);
-      stream->events.push_back(protocol::formatSseEvent(event));
-      stream->wake();
-    });
-    session->setCloser([weak] {
-      if (auto stream = weak.lock()) {
-        stream->closed = true;
-        stream->wake();
-      }
-    });
-    streams.insert(events);
-
+    auto out = std::make_shared<OutStream>(executor, next_stream_id++);
+    out->standalone = true;
+    standalone_ids[session->id()] = out->id;
+    rememberStream(*session, out);
+    attachSink(*session, out);
     bool ok = co_await writeStreamHeader(stream, version, {});
-    while (ok && !events->closed && !stopping) {
-      if (events->events.empty()) {
-        events->signal.expires_after(options.keepalive_interval);
-        boost::system::error_code ec;
-        co_await events->signal.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-        if (!ec && events->events.empty()) ok = co_await writeChunk(stream, ": keepalive\n\n");
-        continue;
-      }
-      std::string text = std::move(events->events.front());
-      events->events.pop_front();
-      ok = co_await writeChunk(stream, text);
-      session->touch();
-    }
-    events->closed = true;
-    streams.erase(events);
-    session->setSink(nullptr);
-    session->setCloser(nullptr);
-    if (ok) {
-      boost::system::error_code ec;
-      co_await asio::async_write(stream, http::make_chunk_last(),
-                                 asio::redirect_error(asio::use_awaitable, ec));
-    }
+    if (ok && wantsPriming(*session)) ok = co_await writePriming(stream, *out);
+    if (ok) ok = co_await pump(stream, out, 0, session.get());
+    detachSink(*session, out);
     co_return false;  // a stream's connection is not reused
+  }
+
+  // Server-initiated messages of the session go to `out` while a connection writes it; while
+  // none does they are dropped (they would otherwise pile up for a client that left).
+  void attachSink(session::Session& session, const std::shared_ptr<OutStream>& out) {
+    std::weak_ptr<OutStream> weak = out;
+    session.setSink([weak](const protocol::Message& message) {
+      if (auto target = weak.lock()) target->append(message);
+    });
+    session.setCloser([weak] {
+      if (auto target = weak.lock()) {
+        target->closed = true;
+        target->wake();
+      }
+    });
+  }
+  void detachSink(session::Session& session, const std::shared_ptr<OutStream>& out) {
+    if (!out->attached) {
+      session.setSink(nullptr);
+      session.setCloser(nullptr);
+    }
   }
 
   asio::awaitable<bool> handleDelete(beast::tcp_stream& stream, const Request& req) {
@@ -526,7 +730,17 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
 HttpServer::HttpServer(asio::any_io_executor executor, HttpServerOptions options,
                        session::Dispatcher& dispatcher, session::SessionRegistry& sessions)
     : impl_(std::make_shared<Impl>(executor, std::move(options), dispatcher, sessions)) {
-  sessions.setOnRemoved([](session::Session& session) { session.closeStream(); });
+  sessions.setOnRemoved([impl = impl_.get()](session::Session& session) {
+    session.closeStream();
+    if (auto it = impl->session_streams.find(session.id()); it != impl->session_streams.end()) {
+      for (auto& out : it->second) {
+        out->closed = true;
+        out->wake();
+      }
+      impl->session_streams.erase(it);
+    }
+    impl->standalone_ids.erase(session.id());
+  });
 }
 
 HttpServer::~HttpServer() {
@@ -566,6 +780,7 @@ asio::awaitable<void> HttpServer::drain(std::chrono::milliseconds grace) {
   impl->acceptor.close(ec);
   impl->sweep_timer.cancel();
   for (const auto& stream : impl->streams) {
+    if (!stream->standalone) continue;  // POST replies get their answers during the grace
     stream->closed = true;
     stream->wake();
   }

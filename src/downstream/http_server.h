@@ -26,7 +26,10 @@ struct HttpServerOptions {
   std::size_t max_connections = 1024;
   std::vector<std::string> trusted_hosts;  // Host/Origin names allowed besides loopback
   std::chrono::milliseconds keepalive_interval{15'000};  // SSE comment pings
-  std::chrono::milliseconds read_timeout{300'000};       // idle keep-alive connections
+  // A request's answer that takes longer than this is sent on an SSE stream (with keepalives)
+  // instead of a JSON body, so clients' header timeouts never cut a long tool call.
+  std::chrono::milliseconds sse_after{1'000};
+  std::chrono::milliseconds read_timeout{300'000};  // idle keep-alive connections
   std::chrono::milliseconds session_sweep_interval{60'000};
 };
 

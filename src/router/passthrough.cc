@@ -101,7 +101,8 @@ boost::asio::awaitable<void> Router::refreshListing(const char* method, const ch
   auto ignored = co_await listMerged(list, capability, key);
 }
 
-boost::asio::awaitable<protocol::Message> Router::readResource(const protocol::Message& request) {
+boost::asio::awaitable<protocol::Message> Router::readResource(const RequestContext& context,
+                                                               const protocol::Message& request) {
   const json::object* params = request.params.if_object();
   const json::value* uri = params ? params->if_contains("uri") : nullptr;
   if (!uri || !uri->is_string()) {
@@ -121,7 +122,10 @@ boost::asio::awaitable<protocol::Message> Router::readResource(const protocol::M
       protocol::makeError(request.id, protocol::rpc_error::kResourceNotFound,
                           "Resource not found: " + std::string(uri->get_string()));
   for (auto* upstream : candidates) {
-    auto response = co_await upstream->call("resources/read", *params, upstream->callTimeout());
+    json::object forwarded = *params;
+    auto request_options = requestOptions(context, forwarded);
+    auto response = co_await upstream->call("resources/read", std::move(forwarded),
+                                            upstream->callTimeout(), std::move(request_options));
     if (!response) continue;
     bool failed = response->is_error;
     // An upstream's own error is kept in case no other upstream can read the URI either.
@@ -133,7 +137,8 @@ boost::asio::awaitable<protocol::Message> Router::readResource(const protocol::M
   co_return last;
 }
 
-boost::asio::awaitable<protocol::Message> Router::getPrompt(const protocol::Message& request) {
+boost::asio::awaitable<protocol::Message> Router::getPrompt(const RequestContext& context,
+                                                            const protocol::Message& request) {
   const json::object* params = request.params.if_object();
   const json::value* name = params ? params->if_contains("name") : nullptr;
   if (!name || !name->is_string()) {
@@ -154,8 +159,9 @@ boost::asio::awaitable<protocol::Message> Router::getPrompt(const protocol::Mess
   }
   json::object forwarded = *params;
   forwarded["name"] = owner->second.second;
-  auto response =
-      co_await upstream->call("prompts/get", std::move(forwarded), upstream->callTimeout());
+  auto request_options = requestOptions(context, forwarded);
+  auto response = co_await upstream->call("prompts/get", std::move(forwarded),
+                                          upstream->callTimeout(), std::move(request_options));
   if (!response) {
     co_return protocol::makeError(request.id, protocol::rpc_error::kInternalError,
                                   "mcpproxy: " + response.error().message);
@@ -163,7 +169,8 @@ boost::asio::awaitable<protocol::Message> Router::getPrompt(const protocol::Mess
   co_return relayResponse(request.id, std::move(*response));
 }
 
-boost::asio::awaitable<protocol::Message> Router::complete(const protocol::Message& request) {
+boost::asio::awaitable<protocol::Message> Router::complete(const RequestContext& context,
+                                                           const protocol::Message& request) {
   const json::object* params = request.params.if_object();
   const json::value* ref_value = params ? params->if_contains("ref") : nullptr;
   const json::object* ref = ref_value ? ref_value->if_object() : nullptr;
@@ -201,8 +208,54 @@ boost::asio::awaitable<protocol::Message> Router::complete(const protocol::Messa
     }
     co_return protocol::makeError(request.id, kInvalidParams, "Unknown completion reference");
   }
-  auto response =
-      co_await upstream->call("completion/complete", std::move(forwarded), upstream->callTimeout());
+  auto request_options = requestOptions(context, forwarded);
+  auto response = co_await upstream->call("completion/complete", std::move(forwarded),
+                                          upstream->callTimeout(), std::move(request_options));
+  if (!response) {
+    co_return protocol::makeError(request.id, protocol::rpc_error::kInternalError,
+                                  "mcpproxy: " + response.error().message);
+  }
+  co_return relayResponse(request.id, std::move(*response));
+}
+
+boost::asio::awaitable<upstream::Upstream*> Router::resourceOwner(const std::string& uri) {
+  if (!resource_owner_.contains(uri))
+    co_await refreshListing("resources/list", "resources", "resources");
+  auto owner = resource_owner_.find(uri);
+  if (owner == resource_owner_.end()) co_return nullptr;
+  upstream::Upstream* upstream = upstreams_.find(owner->second);
+  if (!upstream || trust_.quarantined(upstream->config())) co_return nullptr;
+  co_return upstream;
+}
+
+boost::asio::awaitable<protocol::Message> Router::subscription(const protocol::Message& request) {
+  const json::object* params = request.params.if_object();
+  const json::value* uri = params ? params->if_contains("uri") : nullptr;
+  if (!uri || !uri->is_string()) {
+    co_return protocol::makeError(request.id, kInvalidParams,
+                                  "Invalid params: " + request.method + " needs a string \"uri\"");
+  }
+  std::string key(uri->get_string());
+  upstream::Upstream* upstream = co_await resourceOwner(key);
+  if (!upstream) {
+    // A URI no listing shows (a template instance): the first upstream that supports
+    // subscriptions gets it.
+    for (auto* candidate : passthroughUpstreams("resources")) {
+      const auto* resources = candidate->serverInfo().capabilities.if_contains("resources");
+      const auto* subscribe = resources && resources->is_object()
+                                  ? resources->as_object().if_contains("subscribe")
+                                  : nullptr;
+      if (subscribe && subscribe->is_bool() && subscribe->get_bool()) {
+        upstream = candidate;
+        break;
+      }
+    }
+  }
+  if (!upstream) {
+    co_return protocol::makeError(request.id, protocol::rpc_error::kResourceNotFound,
+                                  "Resource not found: " + key);
+  }
+  auto response = co_await upstream->call(request.method, *params, upstream->callTimeout());
   if (!response) {
     co_return protocol::makeError(request.id, protocol::rpc_error::kInternalError,
                                   "mcpproxy: " + response.error().message);

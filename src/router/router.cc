@@ -3,6 +3,8 @@
 // is logged once. Nothing is shadowed silently.
 #include "router/router.h"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/json/serialize.hpp>
 #include <charconv>
 #include <set>
@@ -31,17 +33,18 @@ Router::Router(upstream::UpstreamManager& upstreams, RouterOptions options)
 bool Router::routes(std::string_view method) {
   return method == "tools/list" || method == "tools/call" || method == "resources/list" ||
          method == "resources/templates/list" || method == "resources/read" ||
-         method == "prompts/list" || method == "prompts/get" || method == "completion/complete";
+         method == "prompts/list" || method == "prompts/get" || method == "completion/complete" ||
+         method == "resources/subscribe" || method == "resources/unsubscribe";
 }
 
 json::object Router::serverCapabilities() const {
-  // listChanged: the aggregate changes whenever an upstream comes, goes or changes its tools.
-  // resources and prompts: listing, reading and getting are relayed; subscriptions and their
-  // change notifications are not yet, so they are not announced.
+  // listChanged: the aggregate changes whenever an upstream comes, goes or changes its lists.
+  // Subscriptions are routed to the upstream owning the URI; logging/setLevel is fanned out.
   return json::object{{"tools", json::object{{"listChanged", true}}},
-                      {"resources", json::object{}},
-                      {"prompts", json::object{}},
-                      {"completions", json::object{}}};
+                      {"resources", json::object{{"subscribe", true}, {"listChanged", true}}},
+                      {"prompts", json::object{{"listChanged", true}}},
+                      {"completions", json::object{}},
+                      {"logging", json::object{}}};
 }
 
 bool Router::rebuild() {
@@ -403,7 +406,9 @@ boost::asio::awaitable<Result<upstream::Response>> Router::invokeUpstream(
     args_hash = storage::sha256Hex(canonical).substr(0, 16);
   }
   auto started = std::chrono::steady_clock::now();
-  auto response = co_await upstream->call("tools/call", std::move(params), upstream->callTimeout());
+  auto request_options = requestOptions(context, params);
+  auto response = co_await upstream->call("tools/call", std::move(params), upstream->callTimeout(),
+                                          std::move(request_options));
   if (store_) {
     storage::CallRecord call;
     call.time_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -451,12 +456,90 @@ boost::asio::awaitable<protocol::Message> Router::handle(const RequestContext& c
   if (request.method == "resources/templates/list") {
     co_return co_await listMerged(request, "resources", "resourceTemplates");
   }
-  if (request.method == "resources/read") co_return co_await readResource(request);
+  if (request.method == "resources/read") co_return co_await readResource(context, request);
+  if (request.method == "resources/subscribe" || request.method == "resources/unsubscribe") {
+    co_return co_await subscription(request);
+  }
   if (request.method == "prompts/list")
     co_return co_await listMerged(request, "prompts", "prompts");
-  if (request.method == "prompts/get") co_return co_await getPrompt(request);
-  if (request.method == "completion/complete") co_return co_await complete(request);
+  if (request.method == "prompts/get") co_return co_await getPrompt(context, request);
+  if (request.method == "completion/complete") co_return co_await complete(context, request);
   co_return protocol::makeError(request.id, kMethodNotFound, "Method not found: " + request.method);
+}
+
+}  // namespace mcpproxy::router
+
+namespace mcpproxy::router {
+
+upstream::RequestOptions Router::requestOptions(const RequestContext& context,
+                                                json::object& params) {
+  upstream::RequestOptions options;
+  options.cancel = context.cancel;
+  if (!context.channel) return options;
+  auto hooks = std::make_shared<upstream::RequestHooks>();
+  auto channel = context.channel;
+  // The client's progress token never reaches the upstream: each hop gets a token of the
+  // proxy's own, so two clients using the same token cannot see each other's progress.
+  json::value client_token = nullptr;
+  if (auto* meta = params.if_contains("_meta"); meta && meta->is_object()) {
+    if (auto* token = meta->as_object().if_contains("progressToken")) {
+      client_token = *token;
+      hooks->progress_token = "mcpproxy-" + std::to_string(next_progress_token_++);
+      *token = hooks->progress_token;
+    }
+  }
+  hooks->on_notification = [channel, client_token](const std::string& method,
+                                                   const json::value& notification_params) {
+    json::value forwarded = notification_params;
+    if (method == "notifications/progress") {
+      if (client_token.is_null() || !forwarded.is_object()) return;
+      forwarded.as_object()["progressToken"] = client_token;
+    }
+    channel->notify(protocol::makeNotification(method, std::move(forwarded)));
+  };
+  hooks->on_request = [channel](std::string method, json::value request_params,
+                                std::shared_ptr<Cancellation> cancel) {
+    return channel->request(std::move(method), std::move(request_params), std::move(cancel));
+  };
+  options.hooks = std::move(hooks);
+  return options;
+}
+
+void Router::notifyUpstreams(const std::string& method) {
+  for (const auto& upstream : upstreams_.all()) {
+    if (upstream->state() != upstream::State::kReady || trust_.quarantined(upstream->config()))
+      continue;
+    boost::asio::co_spawn(
+        upstreams_.executor(),
+        [](std::shared_ptr<upstream::Upstream> target,
+           std::string name) -> boost::asio::awaitable<void> {
+          co_await target->notify(std::move(name), nullptr);
+        }(upstream, method),
+        boost::asio::detached);
+  }
+}
+
+void Router::setUpstreamLogLevel(const std::string& level) {
+  if (level == upstream_log_level_) return;
+  upstream_log_level_ = level;
+  for (const auto& upstream : upstreams_.all()) {
+    if (upstream->state() != upstream::State::kReady ||
+        !upstream->serverInfo().capabilities.contains("logging"))
+      continue;
+    boost::asio::co_spawn(
+        upstreams_.executor(),
+        [](std::shared_ptr<upstream::Upstream> target,
+           std::string wanted) -> boost::asio::awaitable<void> {
+          json::object params;
+          params["level"] = wanted;
+          auto answer =
+              co_await target->call("logging/setLevel", std::move(params), target->callTimeout());
+          if (!answer || answer->is_error) {
+            log::debug("upstream {}: logging/setLevel not accepted", target->name());
+          }
+        }(upstream, level),
+        boost::asio::detached);
+  }
 }
 
 }  // namespace mcpproxy::router

@@ -18,6 +18,7 @@
 #include "policy/scanner.h"
 #include "policy/trust.h"
 #include "protocol/jsonrpc.h"
+#include "router/client_channel.h"
 #include "router/response_cache.h"
 #include "upstream/manager.h"
 
@@ -37,6 +38,11 @@ struct RequestContext {
   config::RoutingMode mode = config::RoutingMode::kDirect;
   // Who is calling, for the activity log: a short session id (never a credential).
   std::string caller;
+  // Where progress, log messages and server->client requests for this request go (may be null:
+  // then upstream messages about it are dropped or answered with an error).
+  std::shared_ptr<ClientChannel> channel;
+  // Fires when the client cancels the request (notifications/cancelled); may be null.
+  std::shared_ptr<Cancellation> cancel;
 };
 
 struct RouterOptions {
@@ -90,6 +96,19 @@ class Router {
   // True when handle() serves this method.
   static bool routes(std::string_view method);
 
+  // Sends a notification to every ready upstream (notifications/roots/list_changed).
+  void notifyUpstreams(const std::string& method);
+  // Sets the log level of every ready upstream that supports logging (the most verbose level
+  // any client asked for; clients' own levels are applied when messages are forwarded).
+  void setUpstreamLogLevel(const std::string& level);
+  // resources/subscribe and resources/unsubscribe, routed to the upstream owning the URI.
+  boost::asio::awaitable<protocol::Message> subscription(const protocol::Message& request);
+
+  // How an upstream request made for `context` reports back: progress tokens mapped per hop
+  // (the client's token is replaced in `params._meta` by one of the proxy's own), related
+  // notifications and server requests sent to the client's channel, cancellation passed on.
+  upstream::RequestOptions requestOptions(const RequestContext& context, json::object& params);
+
   const std::vector<ExposedTool>& tools() const { return tools_; }
   std::uint64_t generation() const { return generation_; }
 
@@ -127,9 +146,14 @@ class Router {
   std::vector<upstream::Upstream*> passthroughUpstreams(const char* capability) const;
   boost::asio::awaitable<protocol::Message> listMerged(const protocol::Message& request,
                                                        const char* capability, const char* key);
-  boost::asio::awaitable<protocol::Message> readResource(const protocol::Message& request);
-  boost::asio::awaitable<protocol::Message> getPrompt(const protocol::Message& request);
-  boost::asio::awaitable<protocol::Message> complete(const protocol::Message& request);
+  boost::asio::awaitable<protocol::Message> readResource(const RequestContext& context,
+                                                         const protocol::Message& request);
+  boost::asio::awaitable<protocol::Message> getPrompt(const RequestContext& context,
+                                                      const protocol::Message& request);
+  boost::asio::awaitable<protocol::Message> complete(const RequestContext& context,
+                                                     const protocol::Message& request);
+  // The upstream that listed `uri` (listing once more when unknown); null when none did.
+  boost::asio::awaitable<upstream::Upstream*> resourceOwner(const std::string& uri);
   // Lists once so that resource_owner_ / prompt_owner_ learn names not seen yet.
   boost::asio::awaitable<void> refreshListing(const char* method, const char* capability,
                                               const char* key);
@@ -171,6 +195,8 @@ class Router {
   std::unordered_map<std::string, std::string> resource_owner_;
   std::unordered_map<std::string, std::pair<std::string, std::string>> prompt_owner_;
   ResponseCache cache_;
+  std::uint64_t next_progress_token_ = 1;
+  std::string upstream_log_level_;  // last level fanned out to upstreams
 };
 
 // A tools/call result that reports a failure to the model (isError: true) in plain words.

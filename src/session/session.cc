@@ -2,6 +2,10 @@
 #include "session/session.h"
 
 #include <algorithm>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include "common/log.h"
 #include "common/random.h"
@@ -14,6 +18,174 @@ void Session::setInitialized(std::string version, json::object capabilities,
   client_capabilities_ = std::move(capabilities);
   client_info_ = std::move(client_info);
   initialized_ = true;
+}
+
+std::int64_t Session::addOutbound(std::shared_ptr<OutboundRequest> request) {
+  std::int64_t id = next_outbound_id_++;
+  outbound_.emplace(id, std::move(request));
+  return id;
+}
+
+bool Session::resolveOutbound(const protocol::Message& response) {
+  if (!response.id.is_int64()) return false;
+  auto it = outbound_.find(response.id.get_int64());
+  if (it == outbound_.end()) return false;
+  auto request = std::move(it->second);
+  outbound_.erase(it);
+  upstream::Response answer;
+  if (response.kind == protocol::MessageKind::kError && response.error.is_object()) {
+    answer.is_error = true;
+    answer.error = response.error.get_object();
+  } else {
+    answer.result = response.result;
+  }
+  request->answer = std::move(answer);
+  if (request->wake) request->wake();
+  return true;
+}
+
+void Session::failOutbound(const std::string& reason) {
+  auto outbound = std::move(outbound_);
+  outbound_.clear();
+  for (auto& [id, request] : outbound) {
+    upstream::Response answer;
+    answer.is_error = true;
+    answer.error = json::object{{"code", protocol::rpc_error::kInternalError},
+                                {"message", "mcpproxy: " + reason}};
+    request->answer = std::move(answer);
+    if (request->wake) request->wake();
+  }
+  auto in_flight = std::move(in_flight_);
+  in_flight_.clear();
+  for (auto& [id, cancel] : in_flight) cancel->cancel(reason);
+}
+
+bool Session::cancelInFlight(const std::string& id, std::string reason) {
+  auto it = in_flight_.find(id);
+  if (it == in_flight_.end()) return false;
+  auto cancel = it->second;
+  cancel->cancel(std::move(reason));
+  return true;
+}
+
+namespace {
+
+// RFC 5424 severities as MCP names them, least severe first.
+int logRank(std::string_view level) {
+  static constexpr std::string_view kLevels[] = {"debug", "info",     "notice", "warning",
+                                                 "error", "critical", "alert",  "emergency"};
+  for (int i = 0; i < 8; ++i) {
+    if (kLevels[i] == level) return i;
+  }
+  return -1;
+}
+
+}  // namespace
+
+bool Session::wantsLog(std::string_view level) const {
+  if (log_level_.empty()) return true;
+  int wanted = logRank(log_level_);
+  int got = logRank(level);
+  return got < 0 || wanted < 0 || got >= wanted;
+}
+
+std::string missingCapability(const json::object& capabilities, std::string_view method,
+                              const json::value& params) {
+  auto declared = [&](const char* name) { return capabilities.contains(name); };
+  if (method == "sampling/createMessage") {
+    return declared("sampling") ? "" : "the client did not declare the sampling capability";
+  }
+  if (method == "roots/list") {
+    return declared("roots") ? "" : "the client did not declare the roots capability";
+  }
+  if (method == "elicitation/create") {
+    if (!declared("elicitation")) return "the client did not declare the elicitation capability";
+    const json::object* p = params.if_object();
+    const json::value* mode = p ? p->if_contains("mode") : nullptr;
+    const json::value& elicitation = capabilities.at("elicitation");
+    if (mode && mode->is_string() && mode->get_string() == "url") {
+      // URL mode must be declared explicitly ({"url": {}}); an empty object means form only.
+      const auto* caps = elicitation.if_object();
+      if (!caps || !caps->contains("url")) {
+        return "the client did not declare URL-mode elicitation";
+      }
+    } else if (const auto* caps = elicitation.if_object();
+               caps && !caps->empty() && !caps->contains("form")) {
+      return "the client did not declare form-mode elicitation";
+    }
+    return "";
+  }
+  return "mcpproxy relays only sampling, elicitation and roots requests to clients, not " +
+         std::string(method);
+}
+
+void RequestChannel::send(const protocol::Message& message) const {
+  if (stream_) {
+    stream_(message);
+  } else {
+    session_->push(message);
+  }
+}
+
+void RequestChannel::notify(const protocol::Message& notification) {
+  if (notification.method == "notifications/message") {
+    const json::object* params = notification.params.if_object();
+    const json::value* level = params ? params->if_contains("level") : nullptr;
+    if (level && level->is_string() && !session_->wantsLog(level->get_string())) return;
+  }
+  send(notification);
+}
+
+boost::asio::awaitable<upstream::Response> RequestChannel::request(
+    std::string method, json::value params, std::shared_ptr<Cancellation> cancel) {
+  upstream::Response response;
+  std::string missing = missingCapability(session_->clientCapabilities(), method, params);
+  if (!missing.empty()) {
+    response.is_error = true;
+    response.error = json::object{{"code", protocol::rpc_error::kMethodNotFound},
+                                  {"message", "mcpproxy: " + missing}};
+    co_return response;
+  }
+  auto executor = co_await boost::asio::this_coro::executor;
+  auto timer = std::make_shared<boost::asio::steady_timer>(executor);
+  auto outbound = std::make_shared<OutboundRequest>();
+  outbound->wake = [timer] { timer->cancel(); };
+  std::int64_t id = session_->addOutbound(outbound);
+  if (method == "elicitation/create") {
+    const json::object* p = params.if_object();
+    const json::value* elicitation_id = p ? p->if_contains("elicitationId") : nullptr;
+    if (elicitation_id && elicitation_id->is_string()) {
+      session_->elicitations().insert(std::string(elicitation_id->get_string()));
+    }
+  }
+  bool cancelled = false;
+  std::size_t handle = 0;
+  if (cancel) {
+    handle = cancel->onCancel([&cancelled, timer] {
+      cancelled = true;
+      timer->cancel();
+    });
+  }
+  send(protocol::makeRequest(id, method, std::move(params)));
+  timer->expires_after(kMaxWait);
+  if (!outbound->answer && !cancelled) {
+    boost::system::error_code ec;
+    co_await timer->async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+  }
+  if (cancel) cancel->forget(handle);
+  if (outbound->answer) co_return std::move(*outbound->answer);
+  session_->forgetOutbound(id);
+  // Cancelled by the upstream, or no answer in time: the client may stop asking its user.
+  json::object withdrawn;
+  withdrawn["requestId"] = id;
+  withdrawn["reason"] = cancelled ? cancel->reason() : std::string("no answer in time");
+  send(protocol::makeNotification("notifications/cancelled", std::move(withdrawn)));
+  response.is_error = true;
+  response.error = json::object{
+      {"code", protocol::rpc_error::kInternalError},
+      {"message", cancelled ? std::string("mcpproxy: request cancelled")
+                            : "mcpproxy: the client did not answer " + method + " in time"}};
+  co_return response;
 }
 
 std::shared_ptr<Session> SessionRegistry::create() {
@@ -39,6 +211,7 @@ bool SessionRegistry::remove(const std::string& id) {
   if (it == sessions_.end()) return false;
   auto session = std::move(it->second);
   sessions_.erase(it);
+  session->failOutbound("the client session ended");
   if (on_removed_) on_removed_(*session);
   return true;
 }

@@ -9,10 +9,12 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <utility>
 
+#include "common/cancellation.h"
 #include "protocol/jsonrpc.h"
 #include "router/router.h"
 
@@ -20,6 +22,13 @@ namespace mcpproxy::session {
 
 namespace json = boost::json;
 using Clock = std::chrono::steady_clock;
+
+// A request the proxy sent to the client on behalf of an upstream (sampling, elicitation,
+// roots), waiting for the client's answer.
+struct OutboundRequest {
+  std::optional<upstream::Response> answer;
+  std::function<void()> wake;  // called when `answer` is set or the session ends
+};
 
 class Session {
  public:
@@ -59,6 +68,32 @@ class Session {
     if (auto closer = std::exchange(closer_, nullptr)) closer();
   }
 
+  // Relayed server->client requests: ids are the proxy's own, unique within the session.
+  std::int64_t addOutbound(std::shared_ptr<OutboundRequest> request);
+  void forgetOutbound(std::int64_t id) { outbound_.erase(id); }
+  // The client answered one of them; false when the id is not ours (or no longer awaited).
+  bool resolveOutbound(const protocol::Message& response);
+  // The session ended: every waiting request gets an error.
+  void failOutbound(const std::string& reason);
+
+  // The client's in-flight requests, so notifications/cancelled can reach them. Keys are the
+  // serialized JSON-RPC id.
+  void addInFlight(const std::string& id, std::shared_ptr<Cancellation> cancel) {
+    in_flight_[id] = std::move(cancel);
+  }
+  void removeInFlight(const std::string& id) { in_flight_.erase(id); }
+  bool cancelInFlight(const std::string& id, std::string reason);
+
+  // logging/setLevel: messages below the level are not forwarded. Empty: everything is.
+  void setLogLevel(std::string level) { log_level_ = std::move(level); }
+  const std::string& logLevel() const { return log_level_; }
+  bool wantsLog(std::string_view level) const;
+
+  // resources/subscribe: URIs whose notifications/resources/updated this client receives.
+  std::set<std::string>& subscriptions() { return subscriptions_; }
+  // URL-mode elicitations relayed to this client, for notifications/elicitation/complete.
+  std::set<std::string>& elicitations() { return elicitations_; }
+
  private:
   std::string id_;
   bool initialized_ = false;
@@ -69,7 +104,41 @@ class Session {
   Clock::time_point last_seen_;
   Sink sink_;
   std::function<void()> closer_;
+  std::int64_t next_outbound_id_ = 1;
+  std::unordered_map<std::int64_t, std::shared_ptr<OutboundRequest>> outbound_;
+  std::unordered_map<std::string, std::shared_ptr<Cancellation>> in_flight_;
+  std::string log_level_;
+  std::set<std::string> subscriptions_;
+  std::set<std::string> elicitations_;
 };
+
+// The channel of one client request (see router/client_channel.h). `stream` sends a message
+// on that request's own stream (an HTTP POST answered with SSE); without it messages go to the
+// session's sink (GET stream, stdout).
+class RequestChannel : public router::ClientChannel {
+ public:
+  using StreamSink = std::function<void(const protocol::Message& message)>;
+  RequestChannel(std::shared_ptr<Session> session, StreamSink stream)
+      : session_(std::move(session)), stream_(std::move(stream)) {}
+
+  void notify(const protocol::Message& notification) override;
+  boost::asio::awaitable<upstream::Response> request(std::string method, json::value params,
+                                                     std::shared_ptr<Cancellation> cancel) override;
+
+  // Longest wait for a client's answer (a person may be filling in an elicitation form).
+  static constexpr std::chrono::minutes kMaxWait{10};
+
+ private:
+  void send(const protocol::Message& message) const;
+
+  std::shared_ptr<Session> session_;
+  StreamSink stream_;
+};
+
+// Why `capabilities` do not allow relaying `method` with `params` to the client ("" when
+// they do).
+std::string missingCapability(const json::object& capabilities, std::string_view method,
+                              const json::value& params);
 
 // Sessions by id, bounded in number and idle time.
 class SessionRegistry {

@@ -151,8 +151,13 @@ struct State : std::enable_shared_from_this<State> {
   }
   bool quiet() const { return detached || closing; }
 
-  void deliver(json::value message) {
-    if (!quiet() && handlers.on_message) handlers.on_message(std::move(message));
+  void deliver(json::value message, const json::value& request_id = nullptr) {
+    if (quiet()) return;
+    if (!request_id.is_null() && handlers.on_related_message) {
+      handlers.on_related_message(std::move(message), request_id);
+    } else if (handlers.on_message) {
+      handlers.on_message(std::move(message));
+    }
   }
 
   void reportClosed(Error error) {
@@ -319,7 +324,7 @@ struct State : std::enable_shared_from_this<State> {
           reply.answered = reply.answered || matches(*parsed);
         }
       }
-      deliver(std::move(*parsed));
+      deliver(std::move(*parsed), request_id);
     };
 
     std::array<char, 16 * 1024> chunk;

@@ -26,6 +26,7 @@ class UpstreamManager {
   boost::asio::awaitable<void> stopAll();
 
   Upstream* find(std::string_view name) const;
+  boost::asio::any_io_executor executor() const { return executor_; }
   // In configuration order (the order that resolves tool-name collisions).
   const std::vector<std::shared_ptr<Upstream>>& all() const { return upstreams_; }
 

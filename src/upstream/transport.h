@@ -28,6 +28,10 @@ class Transport {
     // Every JSON-RPC message (or batch array) the server sends, in arrival order, already
     // parsed within limits. Garbage is logged and dropped by the transport, never delivered.
     std::function<void(json::value message)> on_message;
+    // Optional: messages that arrived in the reply to one of our requests (an HTTP POST's SSE
+    // stream), with that request's id, so progress, log messages and server->client requests
+    // can be tied to the call that caused them. Without it they go to on_message.
+    std::function<void(json::value message, const json::value& request_id)> on_related_message;
     // The connection ended for good (process exited, stream failed, HTTP session expired with
     // code kSessionExpired). Called at most once per start(), never after close() was called.
     std::function<void(Error error)> on_closed;

@@ -123,6 +123,12 @@ asio::awaitable<bool> Upstream::connectOnce() {
   handlers.on_notification = [this](const std::string& method, const json::value& params) {
     onNotification(method, params);
   };
+  if (options_.on_request) {
+    handlers.on_request = [this](std::string method, json::value params,
+                                 std::shared_ptr<Cancellation> cancel) {
+      return options_.on_request(*this, std::move(method), std::move(params), std::move(cancel));
+    };
+  }
   handlers.on_closed = [this](const Error& error) {
     connection_lost_ = true;
     session_expired_ = error.code == ErrorCode::kSessionExpired;
@@ -131,6 +137,7 @@ asio::awaitable<bool> Upstream::connectOnce() {
   };
   client_ = std::make_shared<UpstreamClient>(executor_, name(), std::move(transport),
                                              std::move(handlers));
+  client_->setCapabilities(options_.client_capabilities);
   auto client = client_;
   auto info = co_await client->connect(options_.init_timeout);
   if (!info) {
@@ -212,8 +219,8 @@ asio::awaitable<Result<std::vector<json::object>>> Upstream::listAllTools() {
 void Upstream::onNotification(const std::string& method, const json::value& params) {
   if (method == "notifications/tools/list_changed") {
     asio::co_spawn(executor_, refreshTools(), asio::detached);
-  } else {
-    log::debug("upstream {}: notification {} (not forwarded yet)", name(), method);
+  } else if (options_.on_notification) {
+    options_.on_notification(*this, method, params);
   }
 }
 
@@ -241,8 +248,15 @@ asio::awaitable<void> Upstream::refreshTools() {
   refreshing_ = false;
 }
 
+asio::awaitable<void> Upstream::notify(std::string method, json::value params) {
+  auto self = shared_from_this();
+  if (state_ != State::kReady || !client_) co_return;
+  auto client = client_;
+  co_await client->notify(std::move(method), std::move(params));
+}
+
 asio::awaitable<Result<Response>> Upstream::call(std::string method, json::value params,
-                                                 milliseconds timeout) {
+                                                 milliseconds timeout, RequestOptions request) {
   auto self = shared_from_this();
   auto deadline = Clock::now() + timeout;
   if (state_ == State::kConnecting && !stopping_) {
@@ -261,8 +275,9 @@ asio::awaitable<Result<Response>> Upstream::call(std::string method, json::value
   }
   auto client = client_;
   auto remaining = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
-  auto response = co_await client->request(std::move(method), std::move(params),
-                                           std::max(remaining, milliseconds(1)));
+  auto response =
+      co_await client->request(std::move(method), std::move(params),
+                               std::max(remaining, milliseconds(1)), std::move(request));
   if (!response) {
     if (response.error().code == ErrorCode::kTimeout) {
       co_return makeError(ErrorCode::kTimeout, "upstream '" + name() + "' did not answer within " +

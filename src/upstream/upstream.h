@@ -23,7 +23,18 @@ namespace mcpproxy::upstream {
 enum class State { kConnecting, kReady, kFailed, kDisabled, kStopped };
 std::string_view stateName(State state);
 
+class Upstream;
+
 struct UpstreamOptions {
+  // What the proxy declares to upstreams in initialize (it relays sampling, elicitation and
+  // roots to its clients), and where server messages that no call claims go.
+  json::object client_capabilities;
+  std::function<void(Upstream& upstream, const std::string& method, const json::value& params)>
+      on_notification;
+  std::function<boost::asio::awaitable<Response>(Upstream& upstream, std::string method,
+                                                 json::value params,
+                                                 std::shared_ptr<Cancellation> cancel)>
+      on_request;
   milliseconds init_timeout{30'000};
   milliseconds call_timeout{120'000};
   milliseconds health_interval{30'000};  // 0 disables health pings
@@ -51,7 +62,10 @@ class Upstream : public std::enable_shared_from_this<Upstream> {
   // Sends a request. Waits for a connecting upstream up to the deadline; fails at once with
   // kUnavailable when the upstream is failed, disabled or stopped.
   boost::asio::awaitable<Result<Response>> call(std::string method, json::value params,
-                                                milliseconds timeout);
+                                                milliseconds timeout, RequestOptions request = {});
+
+  // Sends a notification when connected (dropped otherwise).
+  boost::asio::awaitable<void> notify(std::string method, json::value params);
 
   const std::string& name() const { return config_.name; }
   const config::ServerConfig& config() const { return config_; }

@@ -39,7 +39,11 @@ describe('server-everything behind the proxy', () => {
 
   before(async () => {
     everythingHttp = await startEverythingHttp();
-    direct = await connectHttpClient(everythingHttp.url);
+    // The same client capabilities the proxy declares upstream (it relays sampling, elicitation
+    // and roots), so server-everything offers both the same tools.
+    direct = await connectHttpClient(everythingHttp.url, {
+      capabilities: { sampling: {}, elicitation: { form: {}, url: {} }, roots: { listChanged: true } },
+    });
     ({ proxy, client } = await startProxyWithClient({
       mcpServers: [
         everythingStdioServer('evs'),

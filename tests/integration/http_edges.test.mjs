@@ -386,8 +386,8 @@ describe('Streamable HTTP edge cases', () => {
     await withTimeout(other.ended, 5000, 'the GET stream to end after DELETE');
   });
 
-  test('tools/call is answered on an SSE stream with the client id', async () => {
-    const session = await openSession();
+  test('a quick tools/call is answered as JSON, a slow one on an SSE stream', async () => {
+    const session = await openSession('2025-11-25');
     await waitFor(
       async () => {
         const list = await post({ jsonrpc: '2.0', id: 'l', method: 'tools/list' }, { session });
@@ -395,34 +395,58 @@ describe('Streamable HTTP edge cases', () => {
       },
       { timeout: 30000, interval: 200, what: 'fx__echo listed' },
     );
+    // Answers found in a JSON body or in the data of SSE events, whichever the proxy chose.
+    const answers = (res) =>
+      /^text\/event-stream/.test(res.headers['content-type'])
+        ? parseSse(res.text).filter((e) => e.data).map((e) => JSON.parse(e.data))
+        : [res.json()];
     const res = await post(
       {
         jsonrpc: '2.0',
         id: 'call-1',
         method: 'tools/call',
-        params: { name: 'fx__echo', arguments: { message: 'sse' } },
+        params: { name: 'fx__echo', arguments: { message: 'quick' } },
       },
       { session },
     );
     assert.equal(res.status, 200);
-    assert.match(res.headers['content-type'], /^text\/event-stream/);
-    const events = parseSse(res.text);
-    const messages = events.filter((event) => event.data).map((event) => JSON.parse(event.data));
-    assert.equal(messages.length, 1, res.text);
-    assert.equal(messages[0].id, 'call-1');
-    assert.equal(messages[0].result.content[0].text, 'sse');
+    assert.match(res.headers['content-type'], /^application\/json/);
+    assert.equal(res.json().id, 'call-1');
+    assert.equal(res.json().result.content[0].text, 'quick');
+
+    // Longer than the proxy's 1 s: the reply turns into an SSE stream with a priming event
+    // (an id, a retry delay and no JSON) for this 2025-11-25 session, then the answer.
+    const slow = await post(
+      {
+        jsonrpc: '2.0',
+        id: 'call-slow',
+        method: 'tools/call',
+        params: { name: 'fx__sleep', arguments: { ms: 1500 } },
+      },
+      { session },
+    );
+    assert.equal(slow.status, 200);
+    assert.match(slow.headers['content-type'], /^text\/event-stream/);
+    const events = parseSse(slow.text);
+    assert.ok(events[0].id && !events[0].data, `priming event first: ${slow.text}`);
+    assert.match(slow.text, /^retry: \d+$/m);
+    const messages = answers(slow);
+    assert.equal(messages.length, 1, slow.text);
+    assert.equal(messages[0].id, 'call-slow');
+    assert.ok(events.filter((event) => event.data).every((event) => event.id), 'events have ids');
+
     const unknownTool = await post(
       { jsonrpc: '2.0', id: 'call-2', method: 'tools/call', params: { name: 'nope', arguments: {} } },
       { session },
     );
-    const [error] = parseSse(unknownTool.text).filter((e) => e.data).map((e) => JSON.parse(e.data));
+    const [error] = answers(unknownTool);
     assert.equal(error?.id, 'call-2', unknownTool.text);
     assert.equal(error?.error?.code, -32602);
     const badArgs = await post(
       { jsonrpc: '2.0', id: 'call-3', method: 'tools/call', params: { name: 'fx__echo', arguments: [1] } },
       { session },
     );
-    const [badArgsError] = parseSse(badArgs.text).filter((e) => e.data).map((e) => JSON.parse(e.data));
+    const [badArgsError] = answers(badArgs);
     assert.equal(badArgsError?.error?.code, -32602, badArgs.text);
   });
 
@@ -530,6 +554,8 @@ function parseSse(text) {
     for (const line of block.split(/\r?\n/)) {
       if (line.startsWith(':')) event.comment = line.slice(1);
       else if (line.startsWith('event:')) event.event = line.slice(6).trim();
+      else if (line.startsWith('id:')) event.id = line.slice(3).trim();
+      else if (line.startsWith('retry:')) event.retry = Number(line.slice(6).trim());
       else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
     }
     event.data = data.join('\n');

@@ -235,6 +235,8 @@ void UpstreamClient::onOneMessage(const json::value& value, const json::value& r
     }
     case protocol::MessageKind::kRequest: {
       auto hooks = message->method == "ping" ? nullptr : hooksFor(related, nullptr, true);
+      log::debug("upstream {}: request {} ({})", server_name_, message->method,
+                 hooks ? "relayed to the calling client" : "no call claims it");
       asio::co_spawn(executor_,
                      answerServerRequest(message->id, message->method, std::move(message->params),
                                          std::move(hooks)),

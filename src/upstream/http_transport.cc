@@ -3,7 +3,10 @@
 // detached coroutine reads the reply — a JSON body or an SSE stream — and delivers every message
 // in it. Idle keep-alive connections are pooled; SSE replies hold their connection until the
 // stream ends. After initialize a long-lived GET stream carries server-initiated messages and
-// reconnects with Last-Event-ID.
+// reconnects with Last-Event-ID. A POST stream that ends before the response (SEP-1699 polling:
+// the server closes it on purpose) is resumed: after the stream's `retry` delay, a GET with
+// Last-Event-ID set to the stream's last event id, a bounded number of times, within the
+// request's deadline.
 //
 // Lifetime: detached coroutines share `State`; destroying the transport detaches them (no
 // handler is called afterwards) and cancels every socket.
@@ -53,6 +56,10 @@ constexpr std::size_t kErrorBodyPreview = 200;
 constexpr milliseconds kDeleteTimeout{2000};
 constexpr milliseconds kGetRetryMin{1000};
 constexpr milliseconds kGetRetryMax{30'000};
+// Resuming a POST stream that ended before its response (SEP-1699).
+constexpr int kMaxResumeAttempts = 3;
+constexpr milliseconds kResumeDelayDefault{1000};  // when the server sent no `retry`
+constexpr milliseconds kResumeDelayMax{30'000};
 
 struct Endpoint {
   bool tls = false;
@@ -124,9 +131,15 @@ struct Reply {
   bool event_stream = false;
   bool answered = false;  // a response carrying the request's id was delivered
   bool keep_alive = false;
-  std::string body_preview;  // start of a non-SSE body, for error messages
-  std::string error;         // transport failure, if any
+  std::string body_preview;               // start of a non-SSE body, for error messages
+  std::string error;                      // transport failure, if any
+  std::string last_event_id;              // of an SSE stream, for resuming it
+  std::optional<std::uint64_t> retry_ms;  // the stream's last `retry` field
 };
+
+// Which stream readReply reads: the reply to a POST, the long-lived GET stream, or a GET that
+// resumes a POST stream (it stops once the request is answered).
+enum class StreamKind { kPost, kStandaloneGet, kResume };
 
 struct State : std::enable_shared_from_this<State> {
   State(asio::any_io_executor ex, HttpOptions opts)
@@ -277,7 +290,8 @@ struct State : std::enable_shared_from_this<State> {
   // Reads one reply on `conn`, delivering JSON-RPC messages from a JSON body or SSE stream.
   // `request_id` is the id of the request we sent (null for notifications and responses).
   asio::awaitable<Reply> readReply(std::shared_ptr<Connection> conn, const json::value& request_id,
-                                   bool is_get) {
+                                   StreamKind kind) {
+    const bool is_get = kind != StreamKind::kPost;
     auto self = shared_from_this();
     Reply reply;
     http::response_parser<http::buffer_body> parser;
@@ -332,8 +346,8 @@ struct State : std::enable_shared_from_this<State> {
     while (!parser.is_done() && !quiet()) {
       parser.get().body().data = chunk.data();
       parser.get().body().size = chunk.size();
-      // read_some: an SSE event must be delivered as soon as it arrives (a server waiting for
-      // our answer to its sampling request sends nothing more), not when 16 KiB have come.
+      // async_read_some, not async_read: the latter only returns once the body buffer is full
+      // or the message complete, which would hold back SSE events of a stream that stays open.
       auto [rec, rn] = co_await conn->visit([&](auto& stream) {
         return http::async_read_some(stream, conn->buffer, parser, kAwait);
       });
@@ -347,7 +361,11 @@ struct State : std::enable_shared_from_this<State> {
           if (event.data.empty()) return;  // priming events carry an id and no data
           handleMessage(event.data);
         });
-        if (is_get && !sse.lastEventId().empty()) get_last_event_id = sse.lastEventId();
+        if (kind == StreamKind::kStandaloneGet && !sse.lastEventId().empty()) {
+          get_last_event_id = sse.lastEventId();
+        }
+        reply.last_event_id = sse.lastEventId();
+        reply.retry_ms = sse.retryMs();
         if (!ok) {
           reply.error =
               "an SSE event exceeded " + std::to_string(options.max_message_bytes) + " bytes";
@@ -361,7 +379,11 @@ struct State : std::enable_shared_from_this<State> {
         body.append(data);
       }
       if (ec) break;
+      // A resumed stream may stay open after replaying our response (it is the server's to
+      // close): the response is all we came for.
+      if (kind == StreamKind::kResume && reply.answered) break;
     }
+    if (kind == StreamKind::kResume && reply.answered) ec = {};
     if (ec && reply.error.empty() && !quiet()) {
       reply.error = ec == beast::error::timeout ? "timed out reading the reply"
                                                 : "the reply stream broke: " + ec.message();
@@ -410,7 +432,8 @@ struct State : std::enable_shared_from_this<State> {
   // The reply phase of a POST, after the request was written.
   asio::awaitable<void> finishPost(std::shared_ptr<Connection> conn, json::value request_id) {
     auto self = shared_from_this();
-    auto reply = co_await readReply(conn, request_id, false);
+    const auto deadline = std::chrono::steady_clock::now() + options.request_timeout;
+    auto reply = co_await readReply(conn, request_id, StreamKind::kPost);
     release(conn, reply.keep_alive);
     if (quiet()) co_return;
     if (sessionGone(reply)) {
@@ -426,6 +449,12 @@ struct State : std::enable_shared_from_this<State> {
       }
       co_return;
     }
+    if (reply.error.empty() && reply.status == 200 && reply.event_stream &&
+        !reply.last_event_id.empty()) {
+      // The server ended the stream before answering, after giving it an event id: resume.
+      co_await resumeStream(std::move(request_id), std::move(reply), deadline);
+      co_return;
+    }
     if (!reply.error.empty()) {
       deliverFailure(request_id, "upstream HTTP exchange failed: " + reply.error);
     } else if (reply.status >= 300) {
@@ -437,6 +466,62 @@ struct State : std::enable_shared_from_this<State> {
     // applies.
   }
 
+  // Resumes the POST stream that `ended` without answering `request_id`: waits the stream's
+  // `retry` delay, then GETs with Last-Event-ID; the server replays what followed that event,
+  // our response included. At most kMaxResumeAttempts GETs, all within `deadline`.
+  asio::awaitable<void> resumeStream(json::value request_id, Reply ended,
+                                     std::chrono::steady_clock::time_point deadline) {
+    auto self = shared_from_this();
+    std::string problem = "the stream ended before the response";
+    for (int attempt = 1; attempt <= kMaxResumeAttempts && !quiet(); ++attempt) {
+      auto delay =
+          ended.retry_ms
+              ? milliseconds(std::min<std::uint64_t>(*ended.retry_ms, kResumeDelayMax.count()))
+              : kResumeDelayDefault;
+      if (std::chrono::steady_clock::now() + delay >= deadline) {
+        problem += "; no time left to resume it before the request deadline";
+        break;
+      }
+      log::debug(
+          "upstream {}: POST stream ended before the response; resuming after {} ms "
+          "(attempt {})",
+          name(), delay.count(), attempt);
+      asio::steady_timer timer(executor, delay);
+      co_await timer.async_wait(kAwait);
+      if (quiet()) co_return;
+      auto req = makeRequest(http::verb::get, {});
+      req.set("Last-Event-ID", ended.last_event_id);
+      auto conn = co_await write(req);
+      if (!conn) {
+        problem = conn.error().message;
+        continue;
+      }
+      (*conn)->lowest().expires_at(deadline);
+      auto reply = co_await readReply(*conn, request_id, StreamKind::kResume);
+      release(*conn, false);
+      if (quiet() || reply.answered) co_return;
+      if (sessionGone(reply)) {
+        deliverFailure(request_id, "the server ended the MCP session");
+        reportClosed(Error{ErrorCode::kSessionExpired,
+                           "the server no longer knows session (HTTP 404); reconnecting"});
+        co_return;
+      }
+      if (!reply.error.empty()) {
+        problem = reply.error;
+        break;  // a broken stream or the deadline: resuming again would not help
+      }
+      if (reply.status != 200 || !reply.event_stream) {
+        problem = "resuming answered " + statusProblem(reply);
+        break;
+      }
+      // The resumed stream ended too without the response: resume from its last event.
+      if (!reply.last_event_id.empty()) ended.last_event_id = reply.last_event_id;
+      if (reply.retry_ms) ended.retry_ms = reply.retry_ms;
+      problem = "the resumed stream ended before the response";
+    }
+    if (!quiet()) deliverFailure(request_id, "upstream reply stream: " + problem);
+  }
+
   asio::awaitable<void> getStream() {
     auto self = shared_from_this();
     milliseconds delay = kGetRetryMin;
@@ -446,7 +531,7 @@ struct State : std::enable_shared_from_this<State> {
       auto conn = co_await write(req);
       if (conn) {
         (*conn)->lowest().expires_never();
-        auto reply = co_await readReply(*conn, nullptr, true);
+        auto reply = co_await readReply(*conn, nullptr, StreamKind::kStandaloneGet);
         release(*conn, false);
         if (quiet()) co_return;
         if (reply.status == 405 || reply.status == 501) {

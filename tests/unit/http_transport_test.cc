@@ -1,6 +1,7 @@
 // HttpTransport against a canned HTTP server on loopback: JSON and SSE replies, session id and
 // protocol-version headers, the GET stream, failures turned into JSON-RPC errors for the waiting
-// request, session expiry (404), refused connections, and DELETE on close.
+// request, session expiry (404), refused connections, DELETE on close, and resuming a POST
+// stream the server closed before answering (GET with Last-Event-ID after the `retry` delay).
 #include "upstream/http_transport.h"
 
 #include <gtest/gtest.h>
@@ -42,6 +43,8 @@ struct SeenRequest {
   std::string accept;
   std::string authorization;
   std::string body;
+  std::string last_event_id;
+  std::chrono::steady_clock::time_point at;
 };
 
 // Accepts connections on 127.0.0.1 and answers each request with raw bytes from `respond`.
@@ -85,6 +88,8 @@ class CannedServer {
                     std::string(req[http::field::accept]),
                     std::string(req[http::field::authorization]),
                     req.body()};
+      r.last_event_id = std::string(req["Last-Event-ID"]);
+      r.at = std::chrono::steady_clock::now();
       seen.push_back(r);
       std::string reply =
           respond ? respond(r) : "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n";
@@ -100,6 +105,16 @@ class CannedServer {
 
   tcp::acceptor acceptor_;
 };
+
+// An SSE reply with `events` as one chunk; `end` adds the last chunk (the server ends the stream),
+// otherwise the stream stays open.
+std::string sseReply(const std::string& events, bool end) {
+  std::ostringstream chunked;
+  chunked << std::hex << events.size() << "\r\n" << events << "\r\n" << (end ? "0\r\n\r\n" : "");
+  return "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: "
+         "chunked\r\n\r\n" +
+         chunked.str();
+}
 
 std::string jsonReply(const std::string& body, const std::string& extra_headers = "") {
   return "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n" + extra_headers +
@@ -334,6 +349,84 @@ TEST_F(HttpTransportTest, RejectsBadUrlsAndHeaderInjection) {
   auto started = run(transport_->start({}));
   ASSERT_FALSE(started);
   EXPECT_EQ(started.error().message.find("a\r\n"), std::string::npos) << "header values are secret";
+}
+
+// SEP-1699 polling: the server primes the POST stream (event id + retry), closes it before the
+// response, and replays the response on a GET carrying Last-Event-ID, whose stream it keeps
+// open. The transport must wait `retry`, resume, deliver the response once and not wait for
+// the resumed stream to end.
+TEST_F(HttpTransportTest, ResumesAPostStreamClosedBeforeTheResponse) {
+  std::chrono::steady_clock::time_point post_answered;
+  std::string call_id;
+  server_.respond = [&](const SeenRequest& r) {
+    if (r.method == "POST") {
+      call_id = idOf(r);
+      post_answered = std::chrono::steady_clock::now();
+      return sseReply("id: ev-1\nretry: 300\ndata:\n\n", /*end=*/true);
+    }
+    if (r.method == "GET" && r.last_event_id == "ev-1") {
+      return sseReply("id: ev-2\ndata: {\"jsonrpc\":\"2.0\",\"id\":" + call_id +
+                          ",\"result\":{\"content\":[]}}\n\n",
+                      /*end=*/false);
+    }
+    return status(400, "Bad Request");
+  };
+  start();
+  ASSERT_TRUE(run(transport_->send(request(7, "tools/call"))));
+  ASSERT_TRUE(runUntil([&] { return !messages_.empty(); }));
+  ASSERT_EQ(messages_.size(), 1u) << json::serialize(messages_[0]);
+  EXPECT_EQ(messages_[0].as_object().at("id"), 7);
+  EXPECT_TRUE(messages_[0].as_object().contains("result")) << json::serialize(messages_[0]);
+
+  ASSERT_EQ(server_.seen.size(), 2u);
+  const auto& get = server_.seen[1];
+  EXPECT_EQ(get.method, "GET");
+  EXPECT_EQ(get.last_event_id, "ev-1");
+  EXPECT_EQ(get.accept, "text/event-stream");
+  auto waited = std::chrono::duration_cast<milliseconds>(get.at - post_answered);
+  EXPECT_GE(waited.count(), 280) << "the retry field (300 ms) was not honoured";
+  EXPECT_LT(waited.count(), 2000);
+  io_.run_for(milliseconds(100));
+  EXPECT_EQ(messages_.size(), 1u) << "no synthesized error after the resumed answer";
+}
+
+// A server that keeps ending the stream without the response: a bounded number of resumptions
+// (each from the newest event id), then a JSON-RPC error for the waiting request.
+TEST_F(HttpTransportTest, GivesUpResumingAfterBoundedAttempts) {
+  int gets = 0;
+  std::vector<std::string> last_ids;
+  server_.respond = [&](const SeenRequest& r) {
+    if (r.method == "POST") return sseReply("id: p-0\nretry: 20\ndata:\n\n", /*end=*/true);
+    ++gets;
+    last_ids.push_back(r.last_event_id);
+    return sseReply("id: p-" + std::to_string(gets) + "\ndata:\n\n", /*end=*/true);
+  };
+  start();
+  ASSERT_TRUE(run(transport_->send(request(9, "tools/call"))));
+  ASSERT_TRUE(runUntil([&] { return !messages_.empty(); }));
+  const auto& error = messages_[0].as_object();
+  EXPECT_EQ(error.at("id"), 9);
+  ASSERT_TRUE(error.contains("error"));
+  std::string message(error.at("error").as_object().at("message").as_string());
+  EXPECT_NE(message.find("ended before the response"), std::string::npos) << message;
+  EXPECT_EQ(gets, 3);
+  EXPECT_EQ(last_ids, (std::vector<std::string>{"p-0", "p-1", "p-2"}));
+  io_.run_for(milliseconds(100));
+  EXPECT_EQ(gets, 3) << "no more attempts after giving up";
+  EXPECT_EQ(messages_.size(), 1u);
+}
+
+// Without an event id there is nothing to resume from: the request fails at once, as before.
+TEST_F(HttpTransportTest, StreamWithoutEventIdIsNotResumed) {
+  server_.respond = [&](const SeenRequest& r) {
+    if (r.method == "POST") return sseReply("retry: 20\ndata:\n\n", /*end=*/true);
+    return status(400, "Bad Request");
+  };
+  start();
+  ASSERT_TRUE(run(transport_->send(request(5, "tools/call"))));
+  ASSERT_TRUE(runUntil([&] { return !messages_.empty(); }));
+  EXPECT_TRUE(messages_[0].as_object().contains("error"));
+  for (const auto& r : server_.seen) EXPECT_NE(r.method, "GET");
 }
 
 }  // namespace

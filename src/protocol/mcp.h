@@ -2,6 +2,7 @@
 #pragma once
 
 #include <array>
+#include <boost/json/value.hpp>
 #include <optional>
 #include <string_view>
 
@@ -24,6 +25,11 @@ std::string_view negotiateVersion(std::string_view requested);
 inline bool versionAtLeast(std::string_view version, std::string_view minimum) {
   return version >= minimum;
 }
+
+// Rewrites content blocks a client of `version` does not know into text it can show: audio
+// (2025-03-26) and resource_link (2025-06-18) blocks of a tools/call result's `content` or of
+// prompts/get `messages`. Upstreams are negotiated separately and may be newer than the client.
+void adaptContentForVersion(std::string_view version, boost::json::value& result);
 
 // The joined list "2025-11-25, 2025-06-18, ..." for error messages.
 std::string_view supportedVersionsText();

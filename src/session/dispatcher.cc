@@ -84,6 +84,10 @@ boost::asio::awaitable<std::optional<protocol::Message>> Dispatcher::handle(
     session->addInFlight(key, context.cancel);
     auto response = co_await router_.handle(context, message);
     session->removeInFlight(key);
+    if (response.kind == protocol::MessageKind::kResult &&
+        (message.method == "tools/call" || message.method == "prompts/get")) {
+      protocol::adaptContentForVersion(session->protocolVersion(), response.result);
+    }
     co_return response;
   }
   co_return protocol::makeError(message.id, kMethodNotFound, "Method not found: " + message.method);

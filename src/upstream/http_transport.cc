@@ -139,7 +139,7 @@ struct Reply {
 
 // Which stream readReply reads: the reply to a POST, the long-lived GET stream, or a GET that
 // resumes a POST stream (it stops once the request is answered).
-enum class StreamKind { kPost, kStandaloneGet, kResume };
+enum class StreamKind { kPost, kStandaloneGet, kResume, kLegacy };
 
 struct State : std::enable_shared_from_this<State> {
   State(asio::any_io_executor ex, HttpOptions opts)
@@ -158,6 +158,10 @@ struct State : std::enable_shared_from_this<State> {
   std::vector<std::shared_ptr<Connection>> idle;
   std::set<std::shared_ptr<Connection>> active;
   std::string get_last_event_id;
+  // Legacy HTTP+SSE: the POST target from the `endpoint` event, and start() waiting for it.
+  std::string post_target;
+  std::optional<asio::steady_timer> endpoint_wait;
+  std::string legacy_error;
 
   std::string name() const {
     return options.server_name.empty() ? endpoint.host_header : options.server_name;
@@ -246,7 +250,9 @@ struct State : std::enable_shared_from_this<State> {
   }
 
   http::request<http::string_body> makeRequest(http::verb verb, std::string body) const {
-    http::request<http::string_body> req{verb, endpoint.target, 11};
+    const std::string& target =
+        options.legacy_sse && verb == http::verb::post ? post_target : endpoint.target;
+    http::request<http::string_body> req{verb, target, 11};
     req.set(http::field::host, endpoint.host_header);
     req.set(http::field::user_agent, "mcpproxy/0.1.0");
     for (const auto& [key, value] : options.headers) req.set(key, value);
@@ -357,6 +363,10 @@ struct State : std::enable_shared_from_this<State> {
       std::string_view data(chunk.data(), got);
       if (reply.status < 300 && reply.event_stream) {
         bool ok = sse.feed(data, [&](protocol::SseEvent&& event) {
+          if (kind == StreamKind::kLegacy && event.event == "endpoint") {
+            onLegacyEndpoint(event.data);
+            return;
+          }
           if (!event.event.empty() && event.event != "message") return;
           if (event.data.empty()) return;  // priming events carry an id and no data
           handleMessage(event.data);
@@ -442,7 +452,10 @@ struct State : std::enable_shared_from_this<State> {
                          "the server no longer knows session (HTTP 404); reconnecting"});
       co_return;
     }
-    if (request_id.is_null() || reply.answered) {
+    // Legacy SSE: a POST is only accepted here (202, or 200 from some servers); the answer
+    // arrives on the SSE stream.
+    bool legacy_accepted = options.legacy_sse && reply.error.empty() && reply.status < 300;
+    if (request_id.is_null() || reply.answered || legacy_accepted) {
       if (!reply.error.empty() || reply.status >= 300) {
         log::debug("upstream {}: message not accepted: {}", name(),
                    reply.error.empty() ? statusProblem(reply) : reply.error);
@@ -522,6 +535,57 @@ struct State : std::enable_shared_from_this<State> {
     if (!quiet()) deliverFailure(request_id, "upstream reply stream: " + problem);
   }
 
+  // The `endpoint` event of a legacy SSE stream: a path, or an absolute URL on the same origin
+  // (never somewhere else: the server must not redirect our messages to a third party).
+  void onLegacyEndpoint(const std::string& data) {
+    std::string target;
+    if (data.starts_with("/")) {
+      target = data;
+    } else if (auto absolute = parseEndpoint(data); absolute) {
+      if (absolute->tls == endpoint.tls && absolute->host_header == endpoint.host_header) {
+        target = absolute->target;
+      } else {
+        legacy_error = "the SSE endpoint event points to another origin";
+      }
+    } else {
+      // Relative to the SSE URL's directory.
+      std::string base = endpoint.target.substr(0, endpoint.target.find('?'));
+      target = base.substr(0, base.rfind('/') + 1) + data;
+    }
+    if (target.empty() || hasLineBreak(target)) {
+      if (legacy_error.empty()) legacy_error = "the SSE endpoint event is not a usable URL";
+    } else {
+      post_target = std::move(target);
+    }
+    if (endpoint_wait) endpoint_wait->cancel();
+  }
+
+  // The one stream of a legacy SSE session; when it ends, so does the session.
+  asio::awaitable<void> legacyStream() {
+    auto self = shared_from_this();
+    auto req = makeRequest(http::verb::get, {});
+    auto conn = co_await write(req);
+    if (!conn) {
+      legacy_error = conn.error().message;
+      if (endpoint_wait) endpoint_wait->cancel();
+      co_return;
+    }
+    (*conn)->lowest().expires_never();
+    auto reply = co_await readReply(*conn, nullptr, StreamKind::kLegacy);
+    release(*conn, false);
+    if (quiet()) co_return;
+    std::string why = !reply.error.empty() ? reply.error
+                      : reply.status != 200 || !reply.event_stream
+                          ? "answered " + statusProblem(reply) + " instead of an SSE stream"
+                          : std::string("the server closed the stream");
+    if (post_target.empty()) {
+      legacy_error = why;
+      if (endpoint_wait) endpoint_wait->cancel();
+      co_return;
+    }
+    reportClosed(Error{ErrorCode::kUnavailable, "legacy SSE stream ended: " + why});
+  }
+
   asio::awaitable<void> getStream() {
     auto self = shared_from_this();
     milliseconds delay = kGetRetryMin;
@@ -590,6 +654,22 @@ class HttpTransport final : public Transport {
         log::warn("upstream {}: cannot load system CA certificates: {}", s.name(), ec.message());
       s.ssl_context.set_verify_mode(ssl::verify_peer);
     }
+    if (s.options.legacy_sse) {
+      s.endpoint_wait.emplace(s.executor);
+      s.endpoint_wait->expires_after(s.options.connect_timeout);
+      asio::co_spawn(s.executor, s.legacyStream(), asio::detached);
+      auto state = state_;  // the transport may be destroyed while we wait
+      auto [waited] = co_await state->endpoint_wait->async_wait(kAwait);
+      (void)waited;  // cancelled when the endpoint (or a failure) arrived, else timed out
+      if (state->post_target.empty()) {
+        co_return makeError(
+            ErrorCode::kUnavailable,
+            "legacy SSE: " + (state->legacy_error.empty() ? std::string("no endpoint event in time")
+                                                          : state->legacy_error));
+      }
+      log::debug("upstream {}: legacy SSE session, posting to {}", state->name(),
+                 state->post_target.substr(0, state->post_target.find('?')));
+    }
     co_return Result<void>{};
   }
 
@@ -617,7 +697,8 @@ class HttpTransport final : public Transport {
   void onInitialized(std::string_view protocol_version) override {
     state_->protocol_version = std::string(protocol_version);
     // The GET stream exists since 2025-03-26 and only with a session.
-    if (!state_->session_id.empty() && protocol_version >= "2025-03-26") {
+    if (!state_->options.legacy_sse && !state_->session_id.empty() &&
+        protocol_version >= "2025-03-26") {
       asio::co_spawn(state_->executor, state_->getStream(), asio::detached);
     }
   }

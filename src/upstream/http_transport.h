@@ -23,6 +23,10 @@ struct HttpOptions {
   // A single POST exchange (whole SSE stream included) may not take longer than this; callers
   // apply their own, usually shorter, per-request deadline above the transport.
   std::chrono::milliseconds request_timeout{600'000};
+  // The HTTP+SSE transport of protocol 2024-11-05: `url` is the SSE endpoint; its first
+  // `endpoint` event names where to POST (same origin only), and every message from the server
+  // arrives on that one stream.
+  bool legacy_sse = false;
 };
 
 std::unique_ptr<Transport> makeHttpTransport(boost::asio::any_io_executor executor,

@@ -114,8 +114,7 @@ asio::awaitable<bool> Upstream::connectOnce() {
   setState(State::kConnecting);
   auto transport = makeTransport();
   if (!transport) {
-    setState(State::kFailed,
-             "legacy SSE upstreams are not supported yet (issue 3); use streamable-http");
+    setState(State::kFailed, "no transport for this server's protocol");
     co_return false;
   }
   connection_lost_ = false;
@@ -140,6 +139,20 @@ asio::awaitable<bool> Upstream::connectOnce() {
   client_->setCapabilities(options_.client_capabilities);
   auto client = client_;
   auto info = co_await client->connect(options_.init_timeout);
+  // protocol "auto" with a url: a server that refuses the Streamable HTTP POST with a 4xx may
+  // speak the legacy HTTP+SSE transport of 2024-11-05 (the spec's backwards-compatibility
+  // procedure). The answer is remembered for reconnects until it fails too.
+  if (!info && config_.protocol == config::Protocol::kAuto && !config_.url.empty()) {
+    bool http_4xx = info.error().message.find("HTTP 4") != std::string::npos;
+    if (!legacy_sse_detected_ && http_4xx) {
+      log::info("upstream {}: no Streamable HTTP ({}); trying the legacy SSE transport", name(),
+                info.error().message);
+      co_await client->close();
+      legacy_sse_detected_ = true;
+      co_return co_await connectOnce();
+    }
+    if (legacy_sse_detected_) legacy_sse_detected_ = false;  // try Streamable HTTP again next
+  }
   if (!info) {
     setState(State::kFailed, "cannot initialize: " + info.error().message);
     co_return false;
@@ -310,16 +323,17 @@ std::unique_ptr<Transport> Upstream::makeTransport() {
       return makeStdioTransport(executor_, std::move(options));
     }
     case config::Protocol::kAuto:
-    case config::Protocol::kStreamableHttp: {
+    case config::Protocol::kStreamableHttp:
+    case config::Protocol::kSse: {
       HttpOptions options;
       options.server_name = name();
       options.url = config_.url;
       options.headers = config_.headers;
       options.max_json_depth = options_.max_json_depth;
+      options.legacy_sse = config_.protocol == config::Protocol::kSse ||
+                           (config_.protocol == config::Protocol::kAuto && legacy_sse_detected_);
       return makeHttpTransport(executor_, std::move(options));
     }
-    case config::Protocol::kSse:
-      return nullptr;
   }
   return nullptr;
 }

@@ -103,6 +103,7 @@ class Upstream : public std::enable_shared_from_this<Upstream> {
   bool loop_running_ = false;
   bool connection_lost_ = false;
   bool session_expired_ = false;
+  bool legacy_sse_detected_ = false;  // protocol "auto": the server speaks only HTTP+SSE
   bool refreshing_ = false;
   bool refresh_again_ = false;
   int failures_ = 0;

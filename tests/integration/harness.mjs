@@ -261,10 +261,11 @@ export function everythingStdioServer(name = 'ev', extra = {}) {
 /**
  * Starts server-everything in Streamable HTTP mode on a loopback port chosen by the OS
  * (PORT=0, loopback forced by loopback-preload.cjs), or on `port` (e.g. to restart a server
- * where it was). Returns { url, port, proc }.
+ * where it was). `mode: 'sse'` starts the legacy HTTP+SSE server (url is then its /sse).
+ * Returns { url, port, proc }.
  */
-export async function startEverythingHttp({ timeout = 20000, port = 0 } = {}) {
-  const proc = startProcess(process.execPath, ['--require', LOOPBACK_PRELOAD, EVERYTHING_JS, 'streamableHttp'], {
+export async function startEverythingHttp({ timeout = 20000, port = 0, mode = 'streamableHttp' } = {}) {
+  const proc = startProcess(process.execPath, ['--require', LOOPBACK_PRELOAD, EVERYTHING_JS, mode], {
     env: { ...process.env, PORT: String(port) },
     name: 'everything-http',
   });
@@ -275,7 +276,8 @@ export async function startEverythingHttp({ timeout = 20000, port = 0 } = {}) {
     'server-everything streamableHttp to listen',
   );
   const bound = Number(match[1]);
-  return { url: `http://127.0.0.1:${bound}/mcp`, port: bound, proc };
+  const endpoint = mode === 'sse' ? 'sse' : 'mcp';
+  return { url: `http://127.0.0.1:${bound}/${endpoint}`, port: bound, proc };
 }
 
 // ---------------------------------------------------------------------------------------------

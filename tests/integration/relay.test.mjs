@@ -196,3 +196,39 @@ describe('relay of server->client requests and notifications', () => {
     }
   });
 });
+
+describe('legacy HTTP+SSE upstreams (protocol 2024-11-05)', () => {
+  let proxy;
+
+  before(async () => {
+    const legacy = await startEverythingHttp({ mode: 'sse' });
+    proxy = await startProxy({
+      mcpServers: [
+        { name: 'old', url: legacy.url, protocol: 'sse' },
+        // "auto": the Streamable HTTP POST is refused, so the proxy falls back to SSE.
+        { name: 'guess', url: legacy.url },
+      ],
+    });
+  });
+  after(cleanupAll);
+
+  for (const server of ['old', 'guess']) {
+    test(`${server}: tools listed and called; sampling relayed over the legacy stream`, async () => {
+      const { client, seen } = await relayClient(`${proxy.baseUrl}/mcp/all`);
+      await waitForTools(client, [`${server}__echo`, `${server}__trigger-sampling-request`]);
+      const echo = await withTimeout(
+        client.callTool({ name: `${server}__echo`, arguments: { message: 'through old sse' } }),
+        20000,
+        'legacy echo',
+      );
+      assert.match(textOf(echo), /through old sse/);
+      const sampled = await withTimeout(
+        client.callTool({ name: `${server}__trigger-sampling-request`, arguments: { prompt: 'legacy' } }),
+        20000,
+        'legacy sampling',
+      );
+      assert.match(textOf(sampled), /sampled by the test client/);
+      assert.equal(seen.sampling.length, 1);
+    });
+  }
+});

@@ -5,10 +5,11 @@
 // real upstream servers: the initialize handshake, tool calls, and resuming a POST stream the
 // server closed early (SEP-1699). Exit code 0 when the scenario's steps succeeded.
 //
-// Scenarios: initialize, tools_call, sse-retry, elicitation-sep1034-client-defaults (needs the
-// client to answer server requests; see answerElicitation). Any other scenario (the OAuth ones)
-// connects and lists tools, which fails against a server demanding authorization: mcpproxy has
-// no OAuth client yet.
+// Scenarios: initialize, tools_call, sse-retry, elicitation-sep1034-client-defaults (the client
+// declares elicitation and answers elicitation/create with the schema's defaults, through
+// UpstreamClient's server-request handler). Any other scenario (the OAuth ones) connects and
+// lists tools, which fails against a server demanding authorization: mcpproxy has no OAuth
+// client yet.
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/json/serialize.hpp>
@@ -18,6 +19,7 @@
 #include <exception>
 #include <string>
 
+#include "common/cancellation.h"
 #include "common/log.h"
 #include "upstream/client.h"
 #include "upstream/http_transport.h"
@@ -30,6 +32,8 @@ using mcpproxy::upstream::UpstreamClient;
 using std::chrono::milliseconds;
 
 constexpr milliseconds kTimeout{20'000};
+
+using mcpproxy::upstream::Response;
 
 void say(const std::string& text) {
   std::fprintf(stderr, "[mcp_conformance_client] %s\n", text.c_str());
@@ -47,6 +51,37 @@ asio::awaitable<std::pair<json::value, std::string>> call(UpstreamClient& client
   co_return std::pair<json::value, std::string>{std::move(response->result), std::string()};
 }
 
+// Answers the server's requests: elicitation/create is accepted with every field the requested
+// schema gives a default for filled with that default (SEP-1034), as a form would be
+// pre-filled and submitted unchanged.
+asio::awaitable<Response> answerServerRequest(std::string method, json::value params) {
+  Response response;
+  if (method != "elicitation/create") {
+    response.is_error = true;
+    response.error["code"] = -32601;
+    response.error["message"] = "mcp_conformance_client does not handle " + method;
+    co_return response;
+  }
+  json::object content;
+  const auto* object = params.if_object();
+  const auto* schema = object ? object->if_contains("requestedSchema") : nullptr;
+  const auto* properties =
+      schema && schema->is_object() ? schema->get_object().if_contains("properties") : nullptr;
+  if (properties && properties->is_object()) {
+    for (const auto& [name, property] : properties->get_object()) {
+      const auto* fields = property.if_object();
+      const auto* fallback = fields ? fields->if_contains("default") : nullptr;
+      if (fallback) content[name] = *fallback;
+    }
+  }
+  say("elicitation/create answered with " + json::serialize(content));
+  json::object result;
+  result["action"] = "accept";
+  result["content"] = std::move(content);
+  response.result = std::move(result);
+  co_return response;
+}
+
 asio::awaitable<int> runScenario(std::string url, std::string scenario) {
   auto executor = co_await asio::this_coro::executor;
   mcpproxy::upstream::HttpOptions options;
@@ -57,9 +92,20 @@ asio::awaitable<int> runScenario(std::string url, std::string scenario) {
   handlers.on_notification = [](const std::string& method, const json::value&) {
     say("notification " + method);
   };
+  handlers.on_request = [](std::string method, json::value params,
+                           std::shared_ptr<mcpproxy::Cancellation>) {
+    return answerServerRequest(std::move(method), std::move(params));
+  };
   UpstreamClient client(executor, "conformance",
                         mcpproxy::upstream::makeHttpTransport(executor, std::move(options)),
                         std::move(handlers));
+  if (scenario == "elicitation-sep1034-client-defaults") {
+    json::object elicitation;
+    elicitation["applyDefaults"] = true;
+    json::object capabilities;
+    capabilities["elicitation"] = std::move(elicitation);
+    client.setCapabilities(std::move(capabilities));
+  }
   int rc = 0;
   auto info = co_await client.connect(kTimeout);
   if (!info) {
@@ -103,6 +149,17 @@ asio::awaitable<int> runScenario(std::string url, std::string scenario) {
       rc = 1;
     } else {
       say("test_reconnection: " + json::serialize(result));
+    }
+  } else if (rc == 0 && scenario == "elicitation-sep1034-client-defaults") {
+    json::object params;
+    params["name"] = "test_client_elicitation_defaults";
+    params["arguments"] = json::object{};
+    auto [result, error] = co_await call(client, "tools/call", std::move(params));
+    if (!error.empty()) {
+      say("tools/call test_client_elicitation_defaults failed: " + error);
+      rc = 1;
+    } else {
+      say("test_client_elicitation_defaults: " + json::serialize(result));
     }
   } else if (rc == 0 && scenario != "initialize") {
     say("scenario " + scenario + " is not implemented by this driver");

@@ -14,10 +14,13 @@
 namespace mcpproxy::api {
 namespace {
 
-json::object parse(std::string_view text) { return boost::json::parse(text).as_object(); }
+json::object parse(std::string_view text) {
+  return boost::json::parse(text).as_object();
+}
 
 TEST(ConfigEdit, ArrayFormAddReplaceRemove) {
-  auto doc = parse(R"({"listen":"127.0.0.1:9","x-custom":{"a":1},"mcpServers":[{"name":"a","command":"x"}]})");
+  auto doc = parse(
+      R"({"listen":"127.0.0.1:9","x-custom":{"a":1},"mcpServers":[{"name":"a","command":"x"}]})");
   upsertServerEntry(doc, parse(R"({"name":"b","url":"http://127.0.0.1/mcp"})"));
   ASSERT_EQ(doc.at("mcpServers").as_array().size(), 2u);
   upsertServerEntry(doc, parse(R"({"name":"a","command":"y"})"));
@@ -82,6 +85,19 @@ TEST(ConfigEdit, RedactsKeyEnvAndHeaders) {
   EXPECT_EQ(doc.at("api_key").as_string(), "***");
   auto object_form = redactDocument(parse(R"({"mcpServers":{"a":{"env":{"T":"tok"}}}})"));
   EXPECT_EQ(boost::json::serialize(object_form).find("tok"), std::string::npos);
+}
+
+TEST(ConfigEdit, DisableManagementIsABoolean) {
+  std::vector<std::string> warnings;
+  auto on = config::parseConfig(R"({"disable_management": true})", warnings);
+  ASSERT_TRUE(on);
+  EXPECT_TRUE(on->disable_management);
+  auto off = config::parseConfig("{}", warnings);
+  ASSERT_TRUE(off);
+  EXPECT_FALSE(off->disable_management);
+  auto bad = config::parseConfig(R"({"disable_management": "yes"})", warnings);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("disable_management"), std::string::npos);
 }
 
 TEST(ConfigEdit, RejectsNonObjects) {
@@ -162,7 +178,9 @@ TEST(Metrics, HistogramIsCumulativeAndLabelsEscaped) {
   EXPECT_TRUE(has("# TYPE mcpproxy_call_duration_seconds histogram"));
 }
 
-TEST(Metrics, ResidentMemoryIsReadable) { EXPECT_GT(residentMemoryBytes(), 0); }
+TEST(Metrics, ResidentMemoryIsReadable) {
+  EXPECT_GT(residentMemoryBytes(), 0);
+}
 
 }  // namespace
 }  // namespace mcpproxy::api

@@ -564,6 +564,14 @@ describe('disable_management', () => {
       assert.equal(result.isError, true);
     }
     assert.ok(!readConfig(proxy).mcpServers.some((s) => s.name === 'sneaky'));
+
+    // A live setting: turning management back on in the file shows the tool to both endpoints.
+    editConfig(proxy, (config) => ({ ...config, disable_management: false }));
+    await waitFor(async () => (await toolNames(direct)).includes('upstream_servers'), {
+      timeout: 3000,
+      what: 'upstream_servers after the reload',
+    });
+    assert.ok((await toolNames(retrieve)).includes('upstream_servers'));
   });
 });
 

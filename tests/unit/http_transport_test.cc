@@ -351,6 +351,29 @@ TEST_F(HttpTransportTest, RejectsBadUrlsAndHeaderInjection) {
   EXPECT_EQ(started.error().message.find("a\r\n"), std::string::npos) << "header values are secret";
 }
 
+// Events on a stream that stays open (the GET stream) are delivered as they arrive, not when the
+// stream ends or a read buffer fills up.
+TEST_F(HttpTransportTest, GetStreamDeliversEventsWhileItStaysOpen) {
+  server_.respond = [](const SeenRequest& r) {
+    if (r.method == "GET") {
+      return sseReply(
+          "id: g1\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/tools/list_changed\"}\n\n",
+          /*end=*/false);
+    }
+    if (r.body.find("\"initialize\"") != std::string::npos) {
+      return jsonReply(R"({"jsonrpc":"2.0","id":1,"result":{"protocolVersion":"2025-06-18"}})",
+                       "Mcp-Session-Id: s-open\r\n");
+    }
+    return status(202, "Accepted");
+  };
+  start();
+  ASSERT_TRUE(run(transport_->send(request(1, "initialize"))));
+  ASSERT_TRUE(runUntil([&] { return messages_.size() == 1; }));
+  transport_->onInitialized("2025-06-18");
+  ASSERT_TRUE(runUntil([&] { return messages_.size() == 2; }));
+  EXPECT_EQ(messages_[1].as_object().at("method"), "notifications/tools/list_changed");
+}
+
 // SEP-1699 polling: the server primes the POST stream (event id + retry), closes it before the
 // response, and replays the response on a GET carrying Last-Event-ID, whose stream it keeps
 // open. The transport must wait `retry`, resume, deliver the response once and not wait for

@@ -409,421 +409,423 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         asio::detached);
     co_return co_await writeSimple(stream, version, http::status::accepted, "text/plain",
                                    "Accepted", true);
-    // The management API, /ui/ and health checks (api/management_api.h), behind the same
-    // Host/Origin check as /mcp.
-    asio::awaitable<bool> serveManagement(beast::tcp_stream & stream, Request & req) {
-      const unsigned version = req.version();
-      const bool keep_alive = req.keep_alive();
-      api::HttpResponse response;
-      if (!originAllowed(req)) {
-        log::warn("http: refused an API request with Host '{}' Origin '{}'",
-                  std::string(req[http::field::host]), std::string(req[http::field::origin]));
-        response = api::errorResponse("forbidden", "Host or Origin not allowed");
-      } else {
-        response = co_await management->handle(api::fromBeast(req, /*local=*/false));
-      }
-      if (response.events) stream.expires_never();
-      co_return co_await api::writeResponse(stream, version, std::move(response), keep_alive,
-                                            options.keepalive_interval);
+  }
+
+  // The management API, /ui/ and health checks (api/management_api.h), behind the same
+  // Host/Origin check as /mcp.
+  asio::awaitable<bool> serveManagement(beast::tcp_stream& stream, Request& req) {
+    const unsigned version = req.version();
+    const bool keep_alive = req.keep_alive();
+    api::HttpResponse response;
+    if (!originAllowed(req)) {
+      log::warn("http: refused an API request with Host '{}' Origin '{}'",
+                std::string(req[http::field::host]), std::string(req[http::field::origin]));
+      response = api::errorResponse("forbidden", "Host or Origin not allowed");
+    } else {
+      response = co_await management->handle(api::fromBeast(req, /*local=*/false));
     }
+    if (response.events) stream.expires_never();
+    co_return co_await api::writeResponse(stream, version, std::move(response), keep_alive,
+                                          options.keepalive_interval);
+  }
 
-    // Resolves the Mcp-Session-Id of a non-initialize request, writing 400/404 when it fails.
-    asio::awaitable<std::shared_ptr<session::Session>> requireSession(
-        beast::tcp_stream & stream, const Request& req, bool& keep) {
-      auto header = req.find(kSessionHeader);
-      if (header == req.end() || header->value().empty()) {
-        keep = co_await writeSimple(
-            stream, req.version(), http::status::bad_request, "application/json",
-            errorBody(nullptr, kInvalidRequest, "Bad Request: Mcp-Session-Id header is required"),
-            true);
-        co_return nullptr;
-      }
-      auto session = sessions.find(std::string(header->value()));
-      if (!session) {
-        // 404 tells a client its session is gone and it must initialize again.
-        keep =
-            co_await writeSimple(stream, req.version(), http::status::not_found, "application/json",
-                                 errorBody(nullptr, -32001, "Session not found"), true);
-        co_return nullptr;
-      }
-      co_return session;
+  // Resolves the Mcp-Session-Id of a non-initialize request, writing 400/404 when it fails.
+  asio::awaitable<std::shared_ptr<session::Session>> requireSession(beast::tcp_stream& stream,
+                                                                    const Request& req,
+                                                                    bool& keep) {
+    auto header = req.find(kSessionHeader);
+    if (header == req.end() || header->value().empty()) {
+      keep = co_await writeSimple(
+          stream, req.version(), http::status::bad_request, "application/json",
+          errorBody(nullptr, kInvalidRequest, "Bad Request: Mcp-Session-Id header is required"),
+          true);
+      co_return nullptr;
     }
-
-    asio::awaitable<bool> handlePost(beast::tcp_stream & stream, Request & req) {
-      const unsigned version = req.version();
-      auto reply = [&](http::status status, std::string body) {
-        return writeSimple(stream, version, status, "application/json", std::move(body), true);
-      };
-      if (!acceptsBoth(req[http::field::accept])) {
-        co_return co_await reply(
-            http::status::not_acceptable,
-            errorBody(nullptr, kInvalidRequest,
-                      "Not Acceptable: Accept must list application/json and text/event-stream"));
-      }
-      if (!lower(req[http::field::content_type]).starts_with("application/json")) {
-        co_return co_await reply(
-            http::status::unsupported_media_type,
-            errorBody(nullptr, kInvalidRequest,
-                      "Unsupported Media Type: Content-Type must be application/json"));
-      }
-      if (auto header = req.find(kVersionHeader);
-          header != req.end() && !protocol::isSupportedVersion(header->value())) {
-        co_return co_await reply(
-            http::status::bad_request,
-            errorBody(nullptr, kInvalidRequest,
-                      "Bad Request: Unsupported protocol version: " + std::string(header->value()) +
-                          " (supported versions: " +
-                          std::string(protocol::supportedVersionsText()) + ")"));
-      }
-      protocol::Limits limits{options.max_body_bytes, options.max_json_depth};
-      auto value = protocol::parseJson(req.body(), limits);
-      if (!value)
-        co_return co_await reply(http::status::bad_request,
-                                 protocol::serialize(protocol::makeError(value.error())));
-      if (value->is_array()) co_return co_await handleBatch(stream, req, value->get_array());
-
-      auto message = protocol::toMessage(*value);
-      if (!message)
-        co_return co_await reply(http::status::bad_request,
-                                 protocol::serialize(protocol::makeError(message.error())));
-
-      if (message->isRequest() && message->method == "initialize") {
-        auto session = sessions.create();
-        std::string_view target = req.target();
-        if (target.substr(0, target.find('?')).starts_with("/mcp/all")) {
-          session->setRoutingMode(config::RoutingMode::kDirect);
-        }
-        auto response = co_await dispatcher.handle(session, std::move(*message));
-        bool ok = response && response->kind == protocol::MessageKind::kResult;
-        if (!ok) sessions.remove(session->id());
-        // A local, not `ok ? id : ""` in the co_await operand: g++ 12 destroys such conditional
-        // temporaries even when they were never constructed (double free).
-        std::string session_header = ok ? session->id() : std::string();
-        co_return co_await writeSimple(stream, version, http::status::ok, "application/json",
-                                       protocol::serialize(*response), true, session_header);
-      }
-
-      bool keep = true;
-      auto session = co_await requireSession(stream, req, keep);
-      if (!session) co_return keep;
-
-      if (!message->isRequest()) {
-        co_await dispatcher.handle(session, std::move(*message));
-        co_return co_await writeSimple(stream, version, http::status::accepted, "", "", true);
-      }
-      co_return co_await replyToRequest(stream, req, session, std::move(*message));
+    auto session = sessions.find(std::string(header->value()));
+    if (!session) {
+      // 404 tells a client its session is gone and it must initialize again.
+      keep =
+          co_await writeSimple(stream, req.version(), http::status::not_found, "application/json",
+                               errorBody(nullptr, -32001, "Session not found"), true);
+      co_return nullptr;
     }
+    co_return session;
+  }
 
-    // Keeps `out` replayable for the session (Last-Event-ID), dropping the oldest beyond the bound.
-    void rememberStream(const session::Session& session, std::shared_ptr<OutStream> out) {
-      auto& list = session_streams[session.id()];
-      list.push_back(std::move(out));
-      while (list.size() > kMaxStreamsPerSession) list.pop_front();
+  asio::awaitable<bool> handlePost(beast::tcp_stream& stream, Request& req) {
+    const unsigned version = req.version();
+    auto reply = [&](http::status status, std::string body) {
+      return writeSimple(stream, version, status, "application/json", std::move(body), true);
+    };
+    if (!acceptsBoth(req[http::field::accept])) {
+      co_return co_await reply(
+          http::status::not_acceptable,
+          errorBody(nullptr, kInvalidRequest,
+                    "Not Acceptable: Accept must list application/json and text/event-stream"));
     }
-
-    std::shared_ptr<OutStream> findStream(const std::string& session_id, std::uint64_t id) const {
-      auto it = session_streams.find(session_id);
-      if (it == session_streams.end()) return nullptr;
-      for (const auto& out : it->second) {
-        if (out->id == id) return out;
-      }
-      return nullptr;
+    if (!lower(req[http::field::content_type]).starts_with("application/json")) {
+      co_return co_await reply(
+          http::status::unsupported_media_type,
+          errorBody(nullptr, kInvalidRequest,
+                    "Unsupported Media Type: Content-Type must be application/json"));
     }
-
-    // Clients of 2025-11-25 and later get a priming event (an id and an empty data field) first,
-    // so they can resume with Last-Event-ID even before the first real event, and the `retry`
-    // delay to use. Older clients may not expect an event without JSON in it.
-    static bool wantsPriming(const session::Session& session) {
-      return session.protocolVersion() >= "2025-11-25";
+    if (auto header = req.find(kVersionHeader);
+        header != req.end() && !protocol::isSupportedVersion(header->value())) {
+      co_return co_await reply(
+          http::status::bad_request,
+          errorBody(nullptr, kInvalidRequest,
+                    "Bad Request: Unsupported protocol version: " + std::string(header->value()) +
+                        " (supported versions: " + std::string(protocol::supportedVersionsText()) +
+                        ")"));
     }
+    protocol::Limits limits{options.max_body_bytes, options.max_json_depth};
+    auto value = protocol::parseJson(req.body(), limits);
+    if (!value)
+      co_return co_await reply(http::status::bad_request,
+                               protocol::serialize(protocol::makeError(value.error())));
+    if (value->is_array()) co_return co_await handleBatch(stream, req, value->get_array());
 
-    asio::awaitable<bool> writePriming(beast::tcp_stream & stream, const OutStream& out) {
-      protocol::SseEvent priming;
-      priming.id = std::to_string(out.id) + "-0";
-      priming.retry_ms = kRetryMs;
-      co_return co_await writeChunk(stream, protocol::formatSseEvent(priming));
-    }
+    auto message = protocol::toMessage(*value);
+    if (!message)
+      co_return co_await reply(http::status::bad_request,
+                               protocol::serialize(protocol::makeError(message.error())));
 
-    // Writes `out`'s events after `cursor` on this connection until the stream finishes or ends,
-    // with keepalive comments while idle. Returns false when the connection failed (the events
-    // stay in the stream for a resuming GET).
-    asio::awaitable<bool> pump(beast::tcp_stream & stream, std::shared_ptr<OutStream> out,
-                               std::uint64_t cursor, session::Session * session) {
-      out->attached = true;
-      streams.insert(out);
-      bool ok = true;
-      while (ok) {
-        if (out->done && !out->finished && !out->closed) {
-          if (out->response) out->append(*out->response);
-          out->finished = true;
-        }
-        if (!out->history.empty() && out->history.back().first > cursor) {
-          std::uint64_t first = out->history.front().first;
-          std::size_t index = cursor >= first ? static_cast<std::size_t>(cursor - first + 1) : 0;
-          auto [seq, text] = out->history[index];  // a copy: writing suspends
-          ok = co_await writeChunk(stream, text);
-          cursor = seq;
-          if (session) session->touch();
-          continue;
-        }
-        // A POST reply still waits for its answer while the server drains; GET streams end.
-        if (out->finished || out->closed || (stopping && out->standalone)) break;
-        out->signal.expires_after(options.keepalive_interval);
-        boost::system::error_code ec;
-        co_await out->signal.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-        bool idle = !ec && !(out->done || out->closed || (stopping && out->standalone)) &&
-                    (out->history.empty() || out->history.back().first <= cursor);
-        if (idle) ok = co_await writeChunk(stream, ": keepalive\n\n");
+    if (message->isRequest() && message->method == "initialize") {
+      auto session = sessions.create();
+      std::string_view target = req.target();
+      if (target.substr(0, target.find('?')).starts_with("/mcp/all")) {
+        session->setRoutingMode(config::RoutingMode::kDirect);
       }
-      out->attached = false;
-      streams.erase(out);
-      if (ok) {
-        boost::system::error_code ec;
-        co_await asio::async_write(stream, http::make_chunk_last(),
-                                   asio::redirect_error(asio::use_awaitable, ec));
-        ok = !ec;
-      }
-      co_return ok;
-    }
-
-    // A client request. The answer is plain JSON when it is ready before anything else must be
-    // sent and within `sse_after`; otherwise the reply becomes an SSE stream that carries the
-    // request's progress, log messages and relayed server requests (sampling, elicitation,
-    // roots) before the answer, and keepalive comments while a long call runs.
-    asio::awaitable<bool> replyToRequest(beast::tcp_stream & stream, const Request& req,
-                                         std::shared_ptr<session::Session> session,
-                                         protocol::Message message) {
-      auto out = std::make_shared<OutStream>(executor, next_stream_id++);
-      std::weak_ptr<OutStream> weak = out;
-      auto channel =
-          std::make_shared<session::RequestChannel>(session, [weak](const protocol::Message& m) {
-            if (auto target = weak.lock()) target->append(m);
-          });
-      asio::co_spawn(
-          executor,
-          [](session::Dispatcher& d, std::shared_ptr<session::Session> s, protocol::Message m,
-             std::shared_ptr<session::RequestChannel> c,
-             std::shared_ptr<OutStream> target) -> asio::awaitable<void> {
-            target->response = co_await d.handle(std::move(s), std::move(m), std::move(c));
-            target->done = true;
-            target->wake();
-          }(dispatcher, session, std::move(message), std::move(channel), out),
-          asio::detached);
-
-      auto deadline = std::chrono::steady_clock::now() + options.sse_after;
-      while (!out->done && out->history.empty() && !stopping &&
-             std::chrono::steady_clock::now() < deadline) {
-        out->signal.expires_at(deadline);
-        boost::system::error_code ec;
-        co_await out->signal.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-      }
-      if (out->done && out->history.empty()) {
-        if (!out->response) {
-          co_return co_await writeSimple(stream, req.version(), http::status::accepted, "", "",
-                                         true);
-        }
-        co_return co_await writeSimple(stream, req.version(), http::status::ok, "application/json",
-                                       protocol::serialize(*out->response), true);
-      }
-      rememberStream(*session, out);
-      if (!co_await writeStreamHeader(stream, req.version(), {})) co_return false;
-      if (wantsPriming(*session) && !co_await writePriming(stream, *out)) co_return false;
-      // A dropped connection is not a cancellation (spec): the call goes on, and its events wait
-      // for a GET with Last-Event-ID.
-      bool ok = co_await pump(stream, out, 0, session.get());
-      (void)ok;
-      co_return false;  // an SSE reply's connection is not reused
-    }
-
-    // JSON-RPC batches exist only in protocol 2025-03-26.
-    asio::awaitable<bool> handleBatch(beast::tcp_stream & stream, const Request& req,
-                                      const json::array& batch) {
-      const unsigned version = req.version();
-      bool keep = true;
-      auto session = co_await requireSession(stream, req, keep);
-      if (!session) co_return keep;
-      if (session->protocolVersion() != "2025-03-26") {
-        co_return co_await writeSimple(
-            stream, version, http::status::bad_request, "application/json",
-            errorBody(nullptr, kInvalidRequest,
-                      "Invalid Request: batches are only allowed in protocol 2025-03-26"),
-            true);
-      }
-      if (batch.empty()) {
-        co_return co_await writeSimple(
-            stream, version, http::status::bad_request, "application/json",
-            errorBody(nullptr, kInvalidRequest, "Invalid Request: empty batch"), true);
-      }
-      json::array responses;
-      for (const auto& element : batch) {
-        auto message = protocol::toMessage(element);
-        if (!message) {
-          responses.push_back(protocol::toJson(protocol::makeError(message.error())));
-          continue;
-        }
-        if (message->method == "initialize") {
-          responses.push_back(protocol::toJson(protocol::makeError(
-              message->id, kInvalidRequest, "Invalid Request: initialize cannot be batched")));
-          continue;
-        }
-        auto response = co_await dispatcher.handle(session, std::move(*message));
-        if (response) responses.push_back(protocol::toJson(*response));
-      }
-      if (responses.empty())
-        co_return co_await writeSimple(stream, version, http::status::accepted, "", "", true);
+      auto response = co_await dispatcher.handle(session, std::move(*message));
+      bool ok = response && response->kind == protocol::MessageKind::kResult;
+      if (!ok) sessions.remove(session->id());
+      // A local, not `ok ? id : ""` in the co_await operand: g++ 12 destroys such conditional
+      // temporaries even when they were never constructed (double free).
+      std::string session_header = ok ? session->id() : std::string();
       co_return co_await writeSimple(stream, version, http::status::ok, "application/json",
-                                     json::serialize(responses), true);
+                                     protocol::serialize(*response), true, session_header);
     }
 
-    asio::awaitable<bool> handleGet(beast::tcp_stream & stream, const Request& req) {
-      const unsigned version = req.version();
-      if (lower(req[http::field::accept]).find("text/event-stream") == std::string::npos) {
-        co_return co_await writeSimple(
-            stream, version, http::status::not_acceptable, "application/json",
-            errorBody(nullptr, kInvalidRequest,
-                      "Not Acceptable: Accept must list text/event-stream"),
-            true);
-      }
-      bool keep = true;
-      auto session = co_await requireSession(stream, req, keep);
-      if (!session) co_return keep;
-      // Resumption: Last-Event-ID names a stream of this session and the last event seen.
-      if (auto last = req.find("Last-Event-ID"); last != req.end()) {
-        auto parsed = parseEventId(last->value());
-        auto out = parsed ? findStream(session->id(), parsed->first) : nullptr;
-        if (out && !out->attached && !out->closed) {
-          log::debug("session {}: resuming stream {} after event {}", session->id().substr(0, 8),
-                     parsed->first, parsed->second);
-          if (!co_await writeStreamHeader(stream, version, {})) co_return false;
-          bool standalone = out->id == standalone_ids[session->id()];
-          if (standalone) attachSink(*session, out);
-          bool ok = co_await pump(stream, out, parsed->second, session.get());
-          (void)ok;
-          if (standalone) detachSink(*session, out);
-          co_return false;
-        }
-      }
-      if (session->hasSink()) {
-        co_return co_await writeSimple(
-            stream, version, http::status::conflict, "application/json",
-            errorBody(nullptr, kInvalidRequest, "Conflict: only one GET stream per session"), true);
-      }
-      auto out = std::make_shared<OutStream>(executor, next_stream_id++);
-      out->standalone = true;
-      standalone_ids[session->id()] = out->id;
-      rememberStream(*session, out);
-      attachSink(*session, out);
-      bool ok = co_await writeStreamHeader(stream, version, {});
-      if (ok && wantsPriming(*session)) ok = co_await writePriming(stream, *out);
-      if (ok) ok = co_await pump(stream, out, 0, session.get());
-      detachSink(*session, out);
-      co_return false;  // a stream's connection is not reused
-    }
+    bool keep = true;
+    auto session = co_await requireSession(stream, req, keep);
+    if (!session) co_return keep;
 
-    // Server-initiated messages of the session go to `out` while a connection writes it; while
-    // none does they are dropped (they would otherwise pile up for a client that left).
-    void attachSink(session::Session & session, const std::shared_ptr<OutStream>& out) {
-      std::weak_ptr<OutStream> weak = out;
-      session.setSink([weak](const protocol::Message& message) {
-        if (auto target = weak.lock()) target->append(message);
-      });
-      session.setCloser([weak] {
-        if (auto target = weak.lock()) {
-          target->closed = true;
+    if (!message->isRequest()) {
+      co_await dispatcher.handle(session, std::move(*message));
+      co_return co_await writeSimple(stream, version, http::status::accepted, "", "", true);
+    }
+    co_return co_await replyToRequest(stream, req, session, std::move(*message));
+  }
+
+  // Keeps `out` replayable for the session (Last-Event-ID), dropping the oldest beyond the bound.
+  void rememberStream(const session::Session& session, std::shared_ptr<OutStream> out) {
+    auto& list = session_streams[session.id()];
+    list.push_back(std::move(out));
+    while (list.size() > kMaxStreamsPerSession) list.pop_front();
+  }
+
+  std::shared_ptr<OutStream> findStream(const std::string& session_id, std::uint64_t id) const {
+    auto it = session_streams.find(session_id);
+    if (it == session_streams.end()) return nullptr;
+    for (const auto& out : it->second) {
+      if (out->id == id) return out;
+    }
+    return nullptr;
+  }
+
+  // Clients of 2025-11-25 and later get a priming event (an id and an empty data field) first,
+  // so they can resume with Last-Event-ID even before the first real event, and the `retry`
+  // delay to use. Older clients may not expect an event without JSON in it.
+  static bool wantsPriming(const session::Session& session) {
+    return session.protocolVersion() >= "2025-11-25";
+  }
+
+  asio::awaitable<bool> writePriming(beast::tcp_stream& stream, const OutStream& out) {
+    protocol::SseEvent priming;
+    priming.id = std::to_string(out.id) + "-0";
+    priming.retry_ms = kRetryMs;
+    co_return co_await writeChunk(stream, protocol::formatSseEvent(priming));
+  }
+
+  // Writes `out`'s events after `cursor` on this connection until the stream finishes or ends,
+  // with keepalive comments while idle. Returns false when the connection failed (the events
+  // stay in the stream for a resuming GET).
+  asio::awaitable<bool> pump(beast::tcp_stream& stream, std::shared_ptr<OutStream> out,
+                             std::uint64_t cursor, session::Session* session) {
+    out->attached = true;
+    streams.insert(out);
+    bool ok = true;
+    while (ok) {
+      if (out->done && !out->finished && !out->closed) {
+        if (out->response) out->append(*out->response);
+        out->finished = true;
+      }
+      if (!out->history.empty() && out->history.back().first > cursor) {
+        std::uint64_t first = out->history.front().first;
+        std::size_t index = cursor >= first ? static_cast<std::size_t>(cursor - first + 1) : 0;
+        auto [seq, text] = out->history[index];  // a copy: writing suspends
+        ok = co_await writeChunk(stream, text);
+        cursor = seq;
+        if (session) session->touch();
+        continue;
+      }
+      // A POST reply still waits for its answer while the server drains; GET streams end.
+      if (out->finished || out->closed || (stopping && out->standalone)) break;
+      out->signal.expires_after(options.keepalive_interval);
+      boost::system::error_code ec;
+      co_await out->signal.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      bool idle = !ec && !(out->done || out->closed || (stopping && out->standalone)) &&
+                  (out->history.empty() || out->history.back().first <= cursor);
+      if (idle) ok = co_await writeChunk(stream, ": keepalive\n\n");
+    }
+    out->attached = false;
+    streams.erase(out);
+    if (ok) {
+      boost::system::error_code ec;
+      co_await asio::async_write(stream, http::make_chunk_last(),
+                                 asio::redirect_error(asio::use_awaitable, ec));
+      ok = !ec;
+    }
+    co_return ok;
+  }
+
+  // A client request. The answer is plain JSON when it is ready before anything else must be
+  // sent and within `sse_after`; otherwise the reply becomes an SSE stream that carries the
+  // request's progress, log messages and relayed server requests (sampling, elicitation,
+  // roots) before the answer, and keepalive comments while a long call runs.
+  asio::awaitable<bool> replyToRequest(beast::tcp_stream& stream, const Request& req,
+                                       std::shared_ptr<session::Session> session,
+                                       protocol::Message message) {
+    auto out = std::make_shared<OutStream>(executor, next_stream_id++);
+    std::weak_ptr<OutStream> weak = out;
+    auto channel =
+        std::make_shared<session::RequestChannel>(session, [weak](const protocol::Message& m) {
+          if (auto target = weak.lock()) target->append(m);
+        });
+    asio::co_spawn(
+        executor,
+        [](session::Dispatcher& d, std::shared_ptr<session::Session> s, protocol::Message m,
+           std::shared_ptr<session::RequestChannel> c,
+           std::shared_ptr<OutStream> target) -> asio::awaitable<void> {
+          target->response = co_await d.handle(std::move(s), std::move(m), std::move(c));
+          target->done = true;
           target->wake();
-        }
-      });
+        }(dispatcher, session, std::move(message), std::move(channel), out),
+        asio::detached);
+
+    auto deadline = std::chrono::steady_clock::now() + options.sse_after;
+    while (!out->done && out->history.empty() && !stopping &&
+           std::chrono::steady_clock::now() < deadline) {
+      out->signal.expires_at(deadline);
+      boost::system::error_code ec;
+      co_await out->signal.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }
-    void detachSink(session::Session & session, const std::shared_ptr<OutStream>& out) {
-      if (!out->attached) {
-        session.setSink(nullptr);
-        session.setCloser(nullptr);
+    if (out->done && out->history.empty()) {
+      if (!out->response) {
+        co_return co_await writeSimple(stream, req.version(), http::status::accepted, "", "", true);
+      }
+      co_return co_await writeSimple(stream, req.version(), http::status::ok, "application/json",
+                                     protocol::serialize(*out->response), true);
+    }
+    rememberStream(*session, out);
+    if (!co_await writeStreamHeader(stream, req.version(), {})) co_return false;
+    if (wantsPriming(*session) && !co_await writePriming(stream, *out)) co_return false;
+    // A dropped connection is not a cancellation (spec): the call goes on, and its events wait
+    // for a GET with Last-Event-ID.
+    bool ok = co_await pump(stream, out, 0, session.get());
+    (void)ok;
+    co_return false;  // an SSE reply's connection is not reused
+  }
+
+  // JSON-RPC batches exist only in protocol 2025-03-26.
+  asio::awaitable<bool> handleBatch(beast::tcp_stream& stream, const Request& req,
+                                    const json::array& batch) {
+    const unsigned version = req.version();
+    bool keep = true;
+    auto session = co_await requireSession(stream, req, keep);
+    if (!session) co_return keep;
+    if (session->protocolVersion() != "2025-03-26") {
+      co_return co_await writeSimple(
+          stream, version, http::status::bad_request, "application/json",
+          errorBody(nullptr, kInvalidRequest,
+                    "Invalid Request: batches are only allowed in protocol 2025-03-26"),
+          true);
+    }
+    if (batch.empty()) {
+      co_return co_await writeSimple(
+          stream, version, http::status::bad_request, "application/json",
+          errorBody(nullptr, kInvalidRequest, "Invalid Request: empty batch"), true);
+    }
+    json::array responses;
+    for (const auto& element : batch) {
+      auto message = protocol::toMessage(element);
+      if (!message) {
+        responses.push_back(protocol::toJson(protocol::makeError(message.error())));
+        continue;
+      }
+      if (message->method == "initialize") {
+        responses.push_back(protocol::toJson(protocol::makeError(
+            message->id, kInvalidRequest, "Invalid Request: initialize cannot be batched")));
+        continue;
+      }
+      auto response = co_await dispatcher.handle(session, std::move(*message));
+      if (response) responses.push_back(protocol::toJson(*response));
+    }
+    if (responses.empty())
+      co_return co_await writeSimple(stream, version, http::status::accepted, "", "", true);
+    co_return co_await writeSimple(stream, version, http::status::ok, "application/json",
+                                   json::serialize(responses), true);
+  }
+
+  asio::awaitable<bool> handleGet(beast::tcp_stream& stream, const Request& req) {
+    const unsigned version = req.version();
+    if (lower(req[http::field::accept]).find("text/event-stream") == std::string::npos) {
+      co_return co_await writeSimple(
+          stream, version, http::status::not_acceptable, "application/json",
+          errorBody(nullptr, kInvalidRequest, "Not Acceptable: Accept must list text/event-stream"),
+          true);
+    }
+    bool keep = true;
+    auto session = co_await requireSession(stream, req, keep);
+    if (!session) co_return keep;
+    // Resumption: Last-Event-ID names a stream of this session and the last event seen.
+    if (auto last = req.find("Last-Event-ID"); last != req.end()) {
+      auto parsed = parseEventId(last->value());
+      auto out = parsed ? findStream(session->id(), parsed->first) : nullptr;
+      if (out && !out->attached && !out->closed) {
+        log::debug("session {}: resuming stream {} after event {}", session->id().substr(0, 8),
+                   parsed->first, parsed->second);
+        if (!co_await writeStreamHeader(stream, version, {})) co_return false;
+        bool standalone = out->id == standalone_ids[session->id()];
+        if (standalone) attachSink(*session, out);
+        bool ok = co_await pump(stream, out, parsed->second, session.get());
+        (void)ok;
+        if (standalone) detachSink(*session, out);
+        co_return false;
       }
     }
-
-    asio::awaitable<bool> handleDelete(beast::tcp_stream & stream, const Request& req) {
-      bool keep = true;
-      auto session = co_await requireSession(stream, req, keep);
-      if (!session) co_return keep;
-      sessions.remove(session->id());
-      log::info("session {}: ended by the client", session->id().substr(0, 8));
-      co_return co_await writeSimple(stream, req.version(), http::status::ok, "", "", true);
+    if (session->hasSink()) {
+      co_return co_await writeSimple(
+          stream, version, http::status::conflict, "application/json",
+          errorBody(nullptr, kInvalidRequest, "Conflict: only one GET stream per session"), true);
     }
-  };
+    auto out = std::make_shared<OutStream>(executor, next_stream_id++);
+    out->standalone = true;
+    standalone_ids[session->id()] = out->id;
+    rememberStream(*session, out);
+    attachSink(*session, out);
+    bool ok = co_await writeStreamHeader(stream, version, {});
+    if (ok && wantsPriming(*session)) ok = co_await writePriming(stream, *out);
+    if (ok) ok = co_await pump(stream, out, 0, session.get());
+    detachSink(*session, out);
+    co_return false;  // a stream's connection is not reused
+  }
 
-  HttpServer::HttpServer(asio::any_io_executor executor, HttpServerOptions options,
-                         session::Dispatcher& dispatcher, session::SessionRegistry& sessions)
-      : impl_(std::make_shared<Impl>(executor, std::move(options), dispatcher, sessions)) {
-    sessions.setOnRemoved([impl = impl_.get()](session::Session& session) {
-      session.closeStream();
-      if (auto it = impl->session_streams.find(session.id()); it != impl->session_streams.end()) {
-        for (auto& out : it->second) {
-          out->closed = true;
-          out->wake();
-        }
-        impl->session_streams.erase(it);
+  // Server-initiated messages of the session go to `out` while a connection writes it; while
+  // none does they are dropped (they would otherwise pile up for a client that left).
+  void attachSink(session::Session& session, const std::shared_ptr<OutStream>& out) {
+    std::weak_ptr<OutStream> weak = out;
+    session.setSink([weak](const protocol::Message& message) {
+      if (auto target = weak.lock()) target->append(message);
+    });
+    session.setCloser([weak] {
+      if (auto target = weak.lock()) {
+        target->closed = true;
+        target->wake();
       }
-      impl->standalone_ids.erase(session.id());
     });
   }
-
-  HttpServer::~HttpServer() {
-    boost::system::error_code ec;
-    impl_->stopping = true;
-    impl_->acceptor.close(ec);
-  }
-
-  Result<unsigned short> HttpServer::listen() {
-    boost::system::error_code ec;
-    auto address = asio::ip::make_address(impl_->options.host, ec);
-    if (ec)
-      return makeError(ErrorCode::kInvalidArgument,
-                       "listen host must be an IP address, got '" + impl_->options.host + "'");
-    tcp::endpoint endpoint(address, impl_->options.port);
-    auto& acceptor = impl_->acceptor;
-    acceptor.open(endpoint.protocol(), ec);
-    if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-    if (!ec) acceptor.bind(endpoint, ec);
-    if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) {
-      return makeError(ErrorCode::kIo, "cannot listen on " + impl_->options.host + ":" +
-                                           std::to_string(impl_->options.port) + ": " +
-                                           ec.message());
-    }
-    return acceptor.local_endpoint().port();
-  }
-
-  void HttpServer::setManagement(api::RequestHandler* handler) { impl_->management = handler; }
-
-  void HttpServer::start() {
-    asio::co_spawn(impl_->executor, impl_->acceptLoop(), asio::detached);
-    asio::co_spawn(impl_->executor, impl_->sweepLoop(), asio::detached);
-  }
-
-  asio::awaitable<void> HttpServer::drain(std::chrono::milliseconds grace) {
-    auto impl = impl_;
-    impl->stopping = true;
-    boost::system::error_code ec;
-    impl->acceptor.close(ec);
-    impl->sweep_timer.cancel();
-    for (const auto& stream : impl->streams) {
-      if (!stream->standalone) continue;  // POST replies get their answers during the grace
-      stream->closed = true;
-      stream->wake();
-    }
-    asio::steady_timer timer(impl->executor);
-    auto deadline = std::chrono::steady_clock::now() + grace;
-    while (impl->in_flight > 0 && std::chrono::steady_clock::now() < deadline) {
-      timer.expires_after(std::chrono::milliseconds(20));
-      co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  void detachSink(session::Session& session, const std::shared_ptr<OutStream>& out) {
+    if (!out->attached) {
+      session.setSink(nullptr);
+      session.setCloser(nullptr);
     }
   }
 
-  asio::awaitable<void> HttpServer::stop(std::chrono::milliseconds grace) {
-    auto impl = impl_;
-    co_await drain(grace);
-    boost::system::error_code ec;
-    for (auto* connection : impl->connections) connection->socket().close(ec);
+  asio::awaitable<bool> handleDelete(beast::tcp_stream& stream, const Request& req) {
+    bool keep = true;
+    auto session = co_await requireSession(stream, req, keep);
+    if (!session) co_return keep;
+    sessions.remove(session->id());
+    log::info("session {}: ended by the client", session->id().substr(0, 8));
+    co_return co_await writeSimple(stream, req.version(), http::status::ok, "", "", true);
   }
+};
+
+HttpServer::HttpServer(asio::any_io_executor executor, HttpServerOptions options,
+                       session::Dispatcher& dispatcher, session::SessionRegistry& sessions)
+    : impl_(std::make_shared<Impl>(executor, std::move(options), dispatcher, sessions)) {
+  sessions.setOnRemoved([impl = impl_.get()](session::Session& session) {
+    session.closeStream();
+    if (auto it = impl->session_streams.find(session.id()); it != impl->session_streams.end()) {
+      for (auto& out : it->second) {
+        out->closed = true;
+        out->wake();
+      }
+      impl->session_streams.erase(it);
+    }
+    impl->standalone_ids.erase(session.id());
+  });
+}
+
+HttpServer::~HttpServer() {
+  boost::system::error_code ec;
+  impl_->stopping = true;
+  impl_->acceptor.close(ec);
+}
+
+Result<unsigned short> HttpServer::listen() {
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(impl_->options.host, ec);
+  if (ec)
+    return makeError(ErrorCode::kInvalidArgument,
+                     "listen host must be an IP address, got '" + impl_->options.host + "'");
+  tcp::endpoint endpoint(address, impl_->options.port);
+  auto& acceptor = impl_->acceptor;
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return makeError(ErrorCode::kIo, "cannot listen on " + impl_->options.host + ":" +
+                                         std::to_string(impl_->options.port) + ": " + ec.message());
+  }
+  return acceptor.local_endpoint().port();
+}
+
+void HttpServer::setManagement(api::RequestHandler* handler) {
+  impl_->management = handler;
+}
+
+void HttpServer::start() {
+  asio::co_spawn(impl_->executor, impl_->acceptLoop(), asio::detached);
+  asio::co_spawn(impl_->executor, impl_->sweepLoop(), asio::detached);
+}
+
+asio::awaitable<void> HttpServer::drain(std::chrono::milliseconds grace) {
+  auto impl = impl_;
+  impl->stopping = true;
+  boost::system::error_code ec;
+  impl->acceptor.close(ec);
+  impl->sweep_timer.cancel();
+  for (const auto& stream : impl->streams) {
+    if (!stream->standalone) continue;  // POST replies get their answers during the grace
+    stream->closed = true;
+    stream->wake();
+  }
+  asio::steady_timer timer(impl->executor);
+  auto deadline = std::chrono::steady_clock::now() + grace;
+  while (impl->in_flight > 0 && std::chrono::steady_clock::now() < deadline) {
+    timer.expires_after(std::chrono::milliseconds(20));
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+}
+
+asio::awaitable<void> HttpServer::stop(std::chrono::milliseconds grace) {
+  auto impl = impl_;
+  co_await drain(grace);
+  boost::system::error_code ec;
+  for (auto* connection : impl->connections) connection->socket().close(ec);
+}
 
 }  // namespace mcpproxy::downstream

@@ -5,35 +5,16 @@
 // configs are never read or written. Secrets in the fixtures contain "SECRET" and must never
 // appear in any output.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
+import { mcpproxy } from './cli_helpers.mjs';
 import { FIXTURE_BIN, MCPPROXY_BIN, fixtureServer, makeTempDir } from './harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const IMPORT_DATA = path.resolve(here, '..', 'data', 'import');
-
-/** Runs mcpproxy; resolves { code, stdout, stderr } (never rejects on a non-zero exit). */
-export function mcpproxy(args, { home, env = {}, timeout = 60000, cwd } = {}) {
-  return new Promise((resolve, reject) => {
-    const child = execFile(
-      MCPPROXY_BIN,
-      args,
-      { env: { ...process.env, HOME: home ?? process.env.HOME, ...env }, timeout, cwd, maxBuffer: 16 << 20 },
-      (error, stdout, stderr) => {
-        if (error && typeof error.code !== 'number') {
-          reject(new Error(`mcpproxy ${args.join(' ')}: ${error.message}\n${stderr}`));
-          return;
-        }
-        resolve({ code: error ? error.code : 0, stdout, stderr });
-      },
-    );
-    child.stdin?.end();
-  });
-}
 
 function assertNoSecrets(result) {
   assert.doesNotMatch(result.stdout, /SECRET/, 'a secret reached stdout');
@@ -413,11 +394,13 @@ describe('standalone management (no daemon running)', () => {
   });
 
   test('status without a daemon: config facts, how to find the key, never the key itself', async () => {
-    const { home, configPath, flags } = setup({
+    const { home, configPath, dataDir, flags } = setup({
       listen: '127.0.0.1:18099',
       api_key: 'SECRETapikey0123456789',
       mcpServers: [fixtureServer('a'), fixtureServer('b', [], { quarantined: false })],
     });
+    // A stale socket file (a daemon that died) is not a running daemon.
+    fs.writeFileSync(path.join(dataDir, 'mcpproxy.sock'), '');
     let r = await mcpproxy(['status', ...flags], { home });
     assert.equal(r.code, 0, r.stderr);
     assertNoSecrets(r);

@@ -445,6 +445,10 @@ Result<ConnectPlan> planConnect(ClientKind kind, const std::optional<fs::path>& 
   ConnectPlan plan;
   plan.file = file ? *file : connectFile(kind);
   std::error_code ec;
+  // A symlinked config (dotfile managers) is edited where it points, keeping the link.
+  if (fs::is_symlink(plan.file, ec)) {
+    if (auto target = fs::canonical(plan.file, ec); !ec) plan.file = target;
+  }
   plan.existed = fs::exists(plan.file, ec);
   if (plan.existed) {
     auto text = readFile(plan.file);

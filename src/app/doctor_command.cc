@@ -261,7 +261,13 @@ int runDoctor(const CommonOptions& options) {
             {"runtime " + command, "fail", "not found on PATH (needed by " + names + ")"});
         continue;
       }
-      std::string version = versionOf(*found);
+      // Only well-known runtimes are asked for their version: a server's own program is not
+      // run by doctor (it may not understand --version and start serving instead).
+      static const std::set<std::string> kRuntimes{
+          "node", "npx", "npm",  "uvx",  "uv",   "python", "python3", "docker", "podman",
+          "deno", "bun", "bunx", "pipx", "java", "go",     "ruby",    "php",    "dotnet"};
+      std::string version =
+          kRuntimes.contains(fs::path(command).filename().string()) ? versionOf(*found) : "";
       checks.push_back(
           {"runtime " + command, "ok",
            found->string() + (version.empty() ? "" : " (" + version + ")") + " for " + names});

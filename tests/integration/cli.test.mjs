@@ -209,6 +209,19 @@ describe('mcpproxy connect', () => {
     assert.equal(fs.readdirSync(home).filter((f) => f.startsWith('.claude.json.bak-')).length, 1);
   });
 
+  test('a symlinked config is edited where it points; the link stays', async () => {
+    const { home, flags } = setup();
+    const real = path.join(home, 'dotfiles-cursor.json');
+    fs.copyFileSync(path.join(IMPORT_DATA, 'cursor_mcp.json'), real);
+    fs.mkdirSync(path.join(home, '.cursor'));
+    const link = path.join(home, '.cursor', 'mcp.json');
+    fs.symlinkSync(real, link);
+    const r = await mcpproxy(['connect', 'cursor', ...flags], { home });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(fs.lstatSync(link).isSymbolicLink());
+    assert.equal(JSON.parse(fs.readFileSync(real, 'utf8')).mcpServers.mcpproxy.url, 'http://127.0.0.1:18080/mcp');
+  });
+
   test('claude-desktop gets a stdio entry; a missing file is created', async () => {
     const { home, configPath, dataDir, flags } = setup();
     const r = await mcpproxy(['connect', 'claude-desktop', ...flags], { home });

@@ -14,10 +14,13 @@
 namespace mcpproxy::api {
 namespace {
 
-json::object parse(std::string_view text) { return boost::json::parse(text).as_object(); }
+json::object parse(std::string_view text) {
+  return boost::json::parse(text).as_object();
+}
 
 TEST(ConfigEdit, ArrayFormAddReplaceRemove) {
-  auto doc = parse(R"({"listen":"127.0.0.1:9","x-custom":{"a":1},"mcpServers":[{"name":"a","command":"x"}]})");
+  auto doc = parse(
+      R"({"listen":"127.0.0.1:9","x-custom":{"a":1},"mcpServers":[{"name":"a","command":"x"}]})");
   upsertServerEntry(doc, parse(R"({"name":"b","url":"http://127.0.0.1/mcp"})"));
   ASSERT_EQ(doc.at("mcpServers").as_array().size(), 2u);
   upsertServerEntry(doc, parse(R"({"name":"a","command":"y"})"));
@@ -162,7 +165,9 @@ TEST(Metrics, HistogramIsCumulativeAndLabelsEscaped) {
   EXPECT_TRUE(has("# TYPE mcpproxy_call_duration_seconds histogram"));
 }
 
-TEST(Metrics, ResidentMemoryIsReadable) { EXPECT_GT(residentMemoryBytes(), 0); }
+TEST(Metrics, ResidentMemoryIsReadable) {
+  EXPECT_GT(residentMemoryBytes(), 0);
+}
 
 }  // namespace
 }  // namespace mcpproxy::api

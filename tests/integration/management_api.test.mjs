@@ -11,17 +11,21 @@ import { before, describe, test } from 'node:test';
 
 import {
   FIXTURE_BIN,
+  MCPPROXY_BIN,
   callTool,
   connectHttpClient,
   everythingStdioServer,
   fixtureServer,
+  makeTempDir,
   onCleanup,
   sleep,
+  startProcess,
   startProxy,
+  stopProcess,
   textOf,
   toolNames,
   waitFor,
-  withTimeout,
+  waitForStderr,
 } from './harness.mjs';
 
 const MAX_REQUEST_BYTES = 256 * 1024;
@@ -560,5 +564,56 @@ describe('disable_management', () => {
       assert.equal(result.isError, true);
     }
     assert.ok(!readConfig(proxy).mcpServers.some((s) => s.name === 'sneaky'));
+
+    // A live setting: turning management back on in the file shows the tool to both endpoints.
+    editConfig(proxy, (config) => ({ ...config, disable_management: false }));
+    await waitFor(async () => (await toolNames(direct)).includes('upstream_servers'), {
+      timeout: 3000,
+      what: 'upstream_servers after the reload',
+    });
+    assert.ok((await toolNames(retrieve)).includes('upstream_servers'));
   });
 });
+
+describe('management socket lifecycle', () => {
+  test('removed on exit; a live one is not taken over; a crashed daemon\'s is replaced', async () => {
+    const tmp = makeTempDir('mcpproxy-it-sock-');
+    const dataDir = path.join(tmp, 'data');
+    const socketPath = path.join(dataDir, 'mcpproxy.sock');
+    const configPath = path.join(tmp, 'config.json');
+    fs.writeFileSync(configPath, JSON.stringify({ mcpServers: [] }));
+    const daemon = async () => {
+      const proc = startProcess(MCPPROXY_BIN, ['serve', '--config', configPath, '--data-dir', dataDir, '--listen', '127.0.0.1:0'], { name: 'mcpproxy' });
+      await waitForStderr(proc, /listening on http/, 30000, 'the proxy to listen');
+      return proc;
+    };
+    const ownerPid = async () => (await socketRequest(socketPath, 'GET', '/api/v1/status')).json.uptime_s !== undefined;
+
+    const first = await daemon();
+    assert.ok(await ownerPid());
+    const second = await daemon();
+    assert.match(second.stderrText(), /management socket: another mcpproxy serves on/);
+    assert.ok(await stopProcess(second), 'the second daemon stops on SIGTERM');
+    assert.ok(fs.existsSync(socketPath), 'the first daemon\'s socket survives the second one');
+    assert.ok(await ownerPid(), 'and still answers');
+
+    first.kill('SIGKILL'); // a crash: the socket file stays behind
+    await withTimeoutExit(first);
+    assert.ok(fs.existsSync(socketPath), 'a crashed daemon leaves its socket file');
+    await assert.rejects(socketRequest(socketPath, 'GET', '/healthz'));
+
+    const third = await daemon();
+    assert.doesNotMatch(third.stderrText(), /management socket:/);
+    const status = await socketRequest(socketPath, 'GET', '/api/v1/status');
+    assert.equal(status.status, 200);
+    assert.equal(fs.statSync(socketPath).mode & 0o777, 0o600);
+    assert.ok(await stopProcess(third));
+    assert.equal(third.exitCode, 0);
+    assert.ok(!fs.existsSync(socketPath), 'removed on a clean exit');
+  });
+});
+
+async function withTimeoutExit(proc) {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  await waitFor(() => proc.exitCode !== null || proc.signalCode !== null, { what: 'the process to exit' });
+}

@@ -87,6 +87,19 @@ TEST(ConfigEdit, RedactsKeyEnvAndHeaders) {
   EXPECT_EQ(boost::json::serialize(object_form).find("tok"), std::string::npos);
 }
 
+TEST(ConfigEdit, DisableManagementIsABoolean) {
+  std::vector<std::string> warnings;
+  auto on = config::parseConfig(R"({"disable_management": true})", warnings);
+  ASSERT_TRUE(on);
+  EXPECT_TRUE(on->disable_management);
+  auto off = config::parseConfig("{}", warnings);
+  ASSERT_TRUE(off);
+  EXPECT_FALSE(off->disable_management);
+  auto bad = config::parseConfig(R"({"disable_management": "yes"})", warnings);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("disable_management"), std::string::npos);
+}
+
 TEST(ConfigEdit, RejectsNonObjects) {
   EXPECT_FALSE(parseDocument("[]"));
   EXPECT_FALSE(parseDocument("{"));

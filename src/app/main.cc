@@ -3,6 +3,9 @@
 #include <cstdio>
 
 #include "app/daemon.h"
+#include "app/doctor_command.h"
+#include "app/import_command.h"
+#include "app/manage_command.h"
 #include "app/tools_command.h"
 #include "app/trust_command.h"
 #include "policy/scanner.h"
@@ -33,6 +36,7 @@ int main(int argc, char** argv) {
   search_cmd->add_option("--limit", tools.limit, "How many tools (default: tools_limit, 15)")
       ->check(CLI::Range(1, 100));
   CLI::App* list_cmd = tools_cmd->add_subcommand("list", "List every tool of every ready server");
+  list_cmd->add_option("--server", tools.server, "Only this server's tools");
   for (CLI::App* cmd : {search_cmd, list_cmd}) {
     cmd->add_flag("--json", tools.json, "Print JSON instead of a table");
     cmd->add_option("--config", tools.config_path,
@@ -47,13 +51,69 @@ int main(int argc, char** argv) {
                     "Config file (to find data_dir; default ~/.mcpproxy/mcp_config.json)");
     cmd->add_option("--data-dir", trust.data_dir, "Data directory (default ~/.mcpproxy)");
   };
-  CLI::App* upstream_cmd = app.add_subcommand("upstream", "Review upstream servers");
+  // Servers: through the running daemon's socket, else on the config file and database.
+  mcpproxy::app::ManageOptions manage;
+  auto commonFlags = [](CLI::App* cmd, mcpproxy::app::CommonOptions& common) {
+    cmd->add_option("--config", common.config_path,
+                    "Config file (default ~/.mcpproxy/mcp_config.json)");
+    cmd->add_option("--data-dir", common.data_dir, "Data directory (default ~/.mcpproxy)");
+    cmd->add_flag("--json", common.json, "Print JSON instead of text");
+  };
+  CLI::App* upstream_cmd = app.add_subcommand("upstream", "Manage upstream servers");
   upstream_cmd->require_subcommand(1);
+  CLI::App* upstream_list_cmd =
+      upstream_cmd->add_subcommand("list", "Servers with their state, quarantine and tool count");
+  CLI::App* upstream_add_cmd =
+      upstream_cmd->add_subcommand("add", "Add a server (it starts quarantined)");
+  upstream_add_cmd->add_option("--command", manage.command, "Program to start (stdio server)");
+  upstream_add_cmd->add_option("--url", manage.url, "Streamable HTTP / SSE endpoint");
+  upstream_add_cmd->add_option("--env", manage.env, "KEY=VALUE for the process (repeatable)");
+  upstream_add_cmd->add_option("--header", manage.headers, "Name=Value HTTP header (repeatable)");
+  upstream_add_cmd->add_option("--protocol", manage.protocol, "stdio, http, sse or auto");
+  upstream_add_cmd->add_option("--working-dir", manage.working_dir, "Working directory");
+  bool add_disabled = false;
+  upstream_add_cmd->add_flag("--disabled", add_disabled, "Add it disabled");
+  CLI::App* upstream_remove_cmd = upstream_cmd->add_subcommand("remove", "Remove a server");
+  CLI::App* upstream_enable_cmd = upstream_cmd->add_subcommand("enable", "Enable a server");
+  CLI::App* upstream_disable_cmd =
+      upstream_cmd->add_subcommand("disable", "Disable a server (stops it)");
+  CLI::App* upstream_restart_cmd =
+      upstream_cmd->add_subcommand("restart", "Restart a server (needs the daemon)");
   CLI::App* approve_server_cmd = upstream_cmd->add_subcommand(
       "approve", "Release a server from quarantine, pinning its tools");
-  approve_server_cmd->add_option("NAME", trust.target, "Server name")->required();
   CLI::App* quarantine_cmd = upstream_cmd->add_subcommand("quarantine", "Quarantine a server");
-  quarantine_cmd->add_option("NAME", trust.target, "Server name")->required();
+  CLI::App* upstream_logs_cmd =
+      upstream_cmd->add_subcommand("logs", "The tail of a server's stderr log");
+  upstream_logs_cmd->add_option("--lines,-n", manage.lines, "How many lines (default 100)")
+      ->check(CLI::Range(1, 5000));
+  for (CLI::App* cmd :
+       {upstream_add_cmd, upstream_remove_cmd, upstream_enable_cmd, upstream_disable_cmd,
+        upstream_restart_cmd, approve_server_cmd, quarantine_cmd, upstream_logs_cmd}) {
+    cmd->add_option("NAME", manage.name, "Server name")->required();
+  }
+  upstream_add_cmd->add_option("ARGS", manage.args,
+                               "The command's arguments, after -- (e.g. -- -y @scope/server)");
+  for (CLI::App* cmd : {upstream_list_cmd, upstream_add_cmd, upstream_remove_cmd,
+                        upstream_enable_cmd, upstream_disable_cmd, upstream_restart_cmd,
+                        approve_server_cmd, quarantine_cmd, upstream_logs_cmd}) {
+    commonFlags(cmd, manage.common);
+  }
+  CLI::App* call_cmd = app.add_subcommand("call", "Call one tool of one server");
+  call_cmd->add_option("SERVER:TOOL", manage.name, "What to call")->required();
+  call_cmd->add_option("--args", manage.args_json, "Arguments as a JSON object (default {})");
+  call_cmd
+      ->add_option("--timeout", manage.timeout_s, "Seconds (default: the server's call timeout)")
+      ->check(CLI::PositiveNumber);
+  commonFlags(call_cmd, manage.common);
+  CLI::App* status_cmd =
+      app.add_subcommand("status", "Is the daemon running, where, and how to reach it");
+  status_cmd->add_flag("--show-key", manage.show_key, "Also print the API key");
+  commonFlags(status_cmd, manage.common);
+  mcpproxy::app::CommonOptions doctor_options;
+  CLI::App* doctor_cmd = app.add_subcommand(
+      "doctor", "Check the config, port, data dir, runtimes and daemon (exit 1 on a failure)");
+  commonFlags(doctor_cmd, doctor_options);
+
   CLI::App* diff_cmd = tools_cmd->add_subcommand(
       "diff", "Show a tool's approved definition against its current one");
   diff_cmd->add_option("SERVER:TOOL", trust.target)->required();
@@ -85,14 +145,61 @@ int main(int argc, char** argv) {
     cmd->add_option("--limit", trust.limit, "How many (default 50)");
     cmd->add_flag("--json", trust.json, "Print JSON");
   }
-  for (CLI::App* cmd : {approve_server_cmd, quarantine_cmd, diff_cmd, approve_tool_cmd, events_cmd,
-                        activity_list_cmd, report_cmd}) {
+  for (CLI::App* cmd : {diff_cmd, approve_tool_cmd, events_cmd, activity_list_cmd, report_cmd}) {
     dataFlags(cmd);
   }
 
-  CLI11_PARSE(app, argc, argv);
-  if (*approve_server_cmd) return mcpproxy::app::runUpstreamApprove(trust);
-  if (*quarantine_cmd) return mcpproxy::app::runUpstreamQuarantine(trust);
+  // Other clients' configurations.
+  mcpproxy::app::ImportOptions import_options;
+  CLI::App* import_cmd = app.add_subcommand(
+      "import", "Copy another MCP client's servers into the config (quarantined)");
+  import_cmd
+      ->add_option("--from", import_options.client,
+                   "claude-desktop, claude-code, cursor, vscode or codex")
+      ->required();
+  import_cmd->add_option("FILE", import_options.file,
+                         "Read this file instead of the client's default locations");
+  import_cmd->add_flag("--dry-run", import_options.dry_run,
+                       "Show what would be added; change nothing");
+  mcpproxy::app::ConnectOptions connect_options;
+  CLI::App* connect_cmd =
+      app.add_subcommand("connect", "Add mcpproxy to an MCP client's config (with a backup)");
+  connect_cmd
+      ->add_option("CLIENT", connect_options.client,
+                   "claude-desktop, claude-code, cursor, vscode or codex")
+      ->required();
+  connect_cmd->add_option("--file", connect_options.file,
+                          "Edit this file instead of the client's user-level config");
+  connect_cmd->add_option("--name", connect_options.name, "Entry name (default mcpproxy)");
+  connect_cmd->add_flag("--dry-run", connect_options.dry_run, "Print the change; write nothing");
+  connect_cmd->add_flag("--stdio", connect_options.stdio,
+                        "Have the client start `mcpproxy serve --stdio` instead of using HTTP");
+  commonFlags(import_cmd, import_options.common);
+  commonFlags(connect_cmd, connect_options.common);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    // --help and --version exit 0; every usage error exits 2 (docs/cli.md).
+    int code = app.exit(error);
+    return code == 0 ? 0 : mcpproxy::app::kExitUsage;
+  }
+  if (*import_cmd) return mcpproxy::app::runImport(import_options);
+  if (*connect_cmd) return mcpproxy::app::runConnect(connect_options);
+  namespace app_ns = mcpproxy::app;
+  manage.enable = !add_disabled;
+  if (*upstream_list_cmd) return app_ns::runUpstreamList(manage);
+  if (*upstream_add_cmd) return app_ns::runUpstreamAdd(manage);
+  if (*upstream_remove_cmd) return app_ns::runUpstreamRemove(manage);
+  if (*upstream_enable_cmd) return app_ns::runUpstreamEnable(manage, true);
+  if (*upstream_disable_cmd) return app_ns::runUpstreamEnable(manage, false);
+  if (*upstream_restart_cmd) return app_ns::runUpstreamRestart(manage);
+  if (*upstream_logs_cmd) return app_ns::runUpstreamLogs(manage);
+  if (*approve_server_cmd) return app_ns::runUpstreamTrust(manage, true);
+  if (*quarantine_cmd) return app_ns::runUpstreamTrust(manage, false);
+  if (*call_cmd) return app_ns::runCall(manage);
+  if (*status_cmd) return app_ns::runStatus(manage);
+  if (*doctor_cmd) return app_ns::runDoctor(doctor_options);
   if (*diff_cmd) return mcpproxy::app::runToolsDiff(trust);
   if (*approve_tool_cmd) {
     if (trust.target.empty() == trust.all_server.empty()) {
@@ -106,7 +213,7 @@ int main(int argc, char** argv) {
   if (*report_cmd) return mcpproxy::app::runSecurityReport(trust);
   if (*activity_list_cmd) return mcpproxy::app::runActivityList(trust);
   if (*serve_cmd) return mcpproxy::app::runServe(serve);
-  if (*search_cmd) return mcpproxy::app::runToolsSearch(tools);
-  if (*list_cmd) return mcpproxy::app::runToolsList(tools);
+  if (*search_cmd) return mcpproxy::app::runManagedToolsSearch(tools);
+  if (*list_cmd) return mcpproxy::app::runManagedToolsList(tools);
   return 0;
 }

@@ -147,6 +147,7 @@ int runToolsList(const ToolsOptions& options) {
     json::array all;
     for (const auto& u : upstreams.all()) {
       if (u->state() != upstream::State::kReady) continue;
+      if (!options.server.empty() && u->name() != options.server) continue;
       for (const auto& definition : u->tools()) {
         std::string name = u->name() + ":" + std::string(definition.at("name").as_string());
         if (options.json) {

@@ -13,6 +13,7 @@ struct ToolsOptions {
   std::string data_dir;
   std::string query;      // search only
   std::size_t limit = 0;  // search only; 0: the config's tools_limit
+  std::string server;     // list only; empty: every server
   bool json = false;
 };
 

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "app/cli_util.h"
 #include "app/paths.h"
 #include "common/log.h"
 #include "common/time_format.h"
@@ -116,41 +117,6 @@ bool splitTarget(const std::string& target, std::string& server, std::string& to
   return true;
 }
 
-// Prints the lines of `a` and `b` (pretty JSON) that differ, like a minimal unified diff.
-void printDiff(const std::string& a, const std::string& b) {
-  auto lines = [](const std::string& text) {
-    std::vector<std::string> out;
-    std::size_t start = 0;
-    while (start <= text.size()) {
-      auto end = text.find('\n', start);
-      if (end == std::string::npos) end = text.size();
-      out.push_back(text.substr(start, end - start));
-      start = end + 1;
-    }
-    return out;
-  };
-  auto left = lines(a), right = lines(b);
-  // Longest common subsequence: definitions are small, quadratic is fine.
-  std::vector<std::vector<int>> lcs(left.size() + 1, std::vector<int>(right.size() + 1));
-  for (std::size_t i = left.size(); i-- > 0;) {
-    for (std::size_t j = right.size(); j-- > 0;) {
-      lcs[i][j] =
-          left[i] == right[j] ? lcs[i + 1][j + 1] + 1 : std::max(lcs[i + 1][j], lcs[i][j + 1]);
-    }
-  }
-  std::size_t i = 0, j = 0;
-  while (i < left.size() || j < right.size()) {
-    if (i < left.size() && j < right.size() && left[i] == right[j]) {
-      std::printf("  %s\n", left[i].c_str());
-      ++i, ++j;
-    } else if (i < left.size() && (j == right.size() || lcs[i + 1][j] >= lcs[i][j + 1])) {
-      std::printf("- %s\n", left[i++].c_str());  // removals first, as diff(1) prints them
-    } else {
-      std::printf("+ %s\n", right[j++].c_str());
-    }
-  }
-}
-
 // Canonical JSON, one object member per line, so diffs point at the changed field.
 std::string pretty(const json::object& definition) {
   std::string out = "{\n";
@@ -205,8 +171,8 @@ int runToolsDiff(const TrustOptions& options) {
     std::printf("unchanged: the current definition is the approved one\n");
     return 0;
   }
-  printDiff(diff->approved ? pretty(diff->approved->definition) : "",
-            diff->current ? pretty(diff->current->definition) : "");
+  printLineDiff(diff->approved ? pretty(diff->approved->definition) : "",
+                diff->current ? pretty(diff->current->definition) : "");
   return 0;
 }
 

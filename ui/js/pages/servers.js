@@ -117,12 +117,12 @@ export default {
       const error = h('p', { class: 'form-error', role: 'alert', hidden: true });
       const keep = editing ? ' Values are never shown; leave empty to keep the current ones.' : '';
 
-      const stdioFields = h('fieldset', { class: 'group' }, h('legend', { text: 'Command' }),
+      const stdioFields = h('fieldset', { class: 'group' }, h('legend', { text: 'Local process' }),
         field('Command', command, 'The program to start, e.g. npx, uvx, node or an absolute path.'),
         field('Arguments', args, 'One argument per line.'),
         field('Working directory', workingDir),
         field('Environment', env, `KEY=VALUE, one per line.${keep}`));
-      const httpFields = h('fieldset', { class: 'group' }, h('legend', { text: 'Endpoint' }),
+      const httpFields = h('fieldset', { class: 'group' }, h('legend', { text: 'Remote endpoint' }),
         field('URL', url),
         field('Headers', headers, `Name: value, one per line.${keep}`));
       const syncProtocol = () => {

@@ -76,6 +76,10 @@ export default {
       }
     }
 
+    // Search results may name tools with their exposed prefix (server__tool); show and fetch
+    // them by the upstream's own name.
+    const plainName = (server, name) => (name?.startsWith(`${server}__`) ? name.slice(server.length + 2) : name);
+
     function toolButton(server, name) {
       return h('button', { type: 'button', class: 'link tool-link', onclick: () => openTool(server, name), 'aria-label': `Details of ${server}__${name}` },
         h('span', { class: 'muted', text: `${server}__` }), h('strong', { text: name }));
@@ -90,7 +94,7 @@ export default {
         if (q) {
           const data = await api(`/tools/search${query({ q, limit: 50 })}`);
           if (mine !== generation || !ctx.isCurrent()) return;
-          let rows = data.results ?? [];
+          let rows = (data.results ?? []).map((r) => ({ ...r, name: plainName(r.server, r.name) }));
           if (server) rows = rows.filter((r) => r.server === server);
           count.textContent = `${rows.length} result${rows.length === 1 ? '' : 's'} for “${q}”`;
           replace(results, table({

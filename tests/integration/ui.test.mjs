@@ -147,7 +147,7 @@ describe('web UI', () => {
   test('adding a server through the form: it arrives quarantined, is reviewed and approved', async () => {
     const page = await newPage();
     await signIn(page);
-    await page.getByRole('link', { name: 'Servers' }).click();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Servers' }).click();
     await page.locator('tr[data-server="alpha"]').waitFor();
 
     // "n" opens the add form (keyboard path), filled by label like a person would.
@@ -206,8 +206,12 @@ describe('web UI', () => {
     await search.waitFor();
     await waitFor(() => page.evaluate(() => document.activeElement?.id === 'tool-search'), { what: 'search focused' });
     await page.keyboard.type('sum of numbers');
+    // The full list shows alpha__add too: wait for the search answer itself.
+    await waitFor(async () => /results? for “sum of numbers”/.test(await page.locator('.count').textContent()), { what: 'search results' });
     const result = page.locator('tr[data-tool="alpha__add"]');
     await result.waitFor();
+    // The index ranks an "add" tool first for this query (alpha's or the approved beta's).
+    assert.match(await page.locator('#tool-results tbody tr').first().getAttribute('data-tool'), /__add$/);
     assert.match(page.url(), /#\/tools\?q=sum\+of\+numbers/);
 
     // A call through the API shows up in the tool's statistics.

@@ -165,6 +165,11 @@ export default {
         }
         await busy(submit, async () => {
           try {
+            if (editing && Object.keys(body).length === 0) {
+              dialog.close('unchanged');
+              toast(`${server.name}: nothing changed`);
+              return;
+            }
             const path = editing ? `/servers/${seg(server.name)}` : '/servers';
             const answer = await api(path, { method: editing ? 'PATCH' : 'POST', body });
             dialog.close('ok');
@@ -206,7 +211,15 @@ export default {
           if (headers.value.trim() || !editing) body.headers = parsePairs(headers.value, ':', 'Headers');
           if (editing) body.command = '';
         }
-        return body;
+        if (!editing) return body;
+        // PATCH only what changed: connection fields restart the upstream.
+        const changed = {};
+        const current = { trust_mode: 'manual', ...server, protocol };
+        for (const [key, value] of Object.entries(body)) {
+          if (key === 'env' || key === 'headers') changed[key] = value;
+          else if (JSON.stringify(value) !== JSON.stringify(current[key] ?? (Array.isArray(value) ? [] : typeof value === 'boolean' ? !value : ''))) changed[key] = value;
+        }
+        return changed;
       }
     }
 

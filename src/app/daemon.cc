@@ -16,10 +16,20 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <map>
 #include <optional>
+#include <sstream>
 
+#include "api/config_watcher.h"
+#include "api/controller.h"
+#include "api/event_hub.h"
+#include "api/management_api.h"
+#include "api/metrics.h"
+#include "api/socket_server.h"
 #include "app/paths.h"
 #include "common/log.h"
+#include "common/time_format.h"
 #include "config/config.h"
 #include "downstream/http_server.h"
 #include "downstream/stdio_server.h"
@@ -27,12 +37,14 @@
 #include "session/dispatcher.h"
 #include "session/session.h"
 #include "storage/store.h"
+#include "ui/assets.h"
 #include "upstream/manager.h"
 
 namespace mcpproxy::app {
 
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
+namespace json = boost::json;
 
 namespace {
 
@@ -63,10 +75,23 @@ int runServe(const ServeOptions& options) {
     }
     std::fprintf(stderr, "mcpproxy: created a default config at %s\n", config_path.c_str());
   }
+  // The text is kept: run-time changes edit this document (api/config_edit.h).
+  std::string config_text;
+  {
+    std::ifstream in(config_path, std::ios::binary);
+    if (!in) {
+      std::fprintf(stderr, "mcpproxy: cannot read config file %s\n", config_path.c_str());
+      return 2;
+    }
+    std::ostringstream buffer;
+    buffer << in.rdbuf();
+    config_text = buffer.str();
+  }
   std::vector<std::string> warnings;
-  auto loaded = config::loadConfigFile(config_path, warnings);
+  auto loaded = config::parseConfig(config_text, warnings);
   if (!loaded) {
-    std::fprintf(stderr, "mcpproxy: %s\n", loaded.error().message.c_str());
+    std::fprintf(stderr, "mcpproxy: config file %s: %s\n", config_path.c_str(),
+                 loaded.error().message.c_str());
     return 2;
   }
   config::Config cfg = std::move(*loaded);
@@ -129,6 +154,62 @@ int runServe(const ServeOptions& options) {
     if (router->rebuild()) dispatcher->broadcastToolsChanged(sessions);
   });
 
+  // 4b. Management (issue 6): run-time changes, live events, metrics.
+  api::EventHub events(executor);
+  api::Metrics metrics;
+  api::ControllerContext control_context;
+  control_context.executor = executor;
+  control_context.config_path = fs::absolute(config_path, ec);
+  control_context.data_dir = data_dir;
+  control_context.upstreams = &upstreams;
+  control_context.router = &*router;
+  control_context.store = store ? store->get() : nullptr;
+  control_context.events = &events;
+  control_context.refresh = [&] {
+    if (router->rebuild()) dispatcher->broadcastToolsChanged(sessions);
+  };
+  control_context.broadcast = [&] { dispatcher->broadcastToolsChanged(sessions); };
+  control_context.log_level_from_cli = !options.log_level.empty();
+  api::ConfigController controller(std::move(control_context), cfg, config_text);
+  router->setServerAdmin(&controller);
+  router->setCallObserver([&](const storage::CallRecord& call) {
+    metrics.recordCall(call.server, call.ok, call.duration_ms / 1000.0);
+    json::object data{{"time", isoTimeUtc(call.time_ms)},
+                      {"server", call.server},
+                      {"tool", call.tool},
+                      {"status", call.ok ? "ok" : "error"},
+                      {"duration_ms", call.duration_ms},
+                      {"caller", call.caller},
+                      {"error", call.error}};
+    events.publish("activity", data);
+  });
+  std::map<const upstream::Upstream*, upstream::State> published_states;
+  upstreams.setObserver([&](upstream::Upstream& changed) {
+    if (upstreams.find(changed.name()) != &changed) {  // replaced or removed: old news
+      published_states.erase(&changed);
+      return;
+    }
+    auto [it, inserted] = published_states.try_emplace(&changed, changed.state());
+    if (inserted || it->second != changed.state()) {
+      it->second = changed.state();
+      json::object data{{"name", changed.name()},
+                        {"state", upstream::stateName(changed.state())},
+                        {"last_error", changed.lastError()}};
+      events.publish("server.state", data);
+    } else {
+      json::object data{{"server", changed.name()}};
+      events.publish("tools.changed", data);
+    }
+  });
+  api::ConfigWatcher watcher(executor, fs::absolute(config_path, ec), [&] {
+    asio::co_spawn(executor, controller.reloadFromDisk(), asio::detached);
+  });
+  if (auto watching = watcher.start(); !watching) {
+    log::warn("config: hot reload is off: {}", watching.error().message);
+  }
+  std::optional<api::ManagementApi> management;
+  std::optional<api::SocketServer> socket_server;
+
   // 5. The downstream transport.
   protocol::Limits limits{cfg.max_request_bytes, cfg.max_json_depth};
   std::optional<downstream::HttpServer> http;
@@ -138,6 +219,9 @@ int runServe(const ServeOptions& options) {
     if (shutting_down) co_return;
     shutting_down = true;
     log::info("shutting down");
+    watcher.stop();
+    events.closeAll();
+    if (socket_server) socket_server->stop();
     // Stop accepting and let in-flight calls finish for 3 s; then stopping the upstreams fails
     // the calls still waiting (each gets a tool error), and 1 s later connections close.
     if (http) co_await http->drain(std::chrono::seconds(3));
@@ -172,10 +256,53 @@ int runServe(const ServeOptions& options) {
       log::error("{}", port.error().message);
       return 1;
     }
-    http->start();
     std::string host =
         listen->host.find(':') != std::string::npos ? "[" + listen->host + "]" : listen->host;
+    controller.ensureApiKey();
+    api::ApiContext api_context;
+    api_context.controller = &controller;
+    api_context.router = &*router;
+    api_context.upstreams = &upstreams;
+    api_context.store = store ? store->get() : nullptr;
+    api_context.sessions = &sessions;
+    api_context.events = &events;
+    api_context.metrics = &metrics;
+    api_context.listen = host + ":" + std::to_string(*port);
+    api_context.max_body_bytes = cfg.max_request_bytes;
+    api_context.max_json_depth = cfg.max_json_depth;
+    management.emplace(api_context);
+    // GET /ui/*: the embedded web UI (ui/assets.h sets content type, ETag, no-cache and CSP).
+    management->setUiHandler([](std::string_view path, std::string_view if_none_match) {
+      ui::Response asset = ui::serve(path, if_none_match);
+      api::HttpResponse response;
+      response.status = asset.status;
+      response.content_type.clear();
+      for (const auto& [name, value] : asset.headers) {
+        if (name == "Content-Type") {
+          response.content_type = value;
+        } else {
+          response.headers.emplace_back(name, value);
+        }
+      }
+      response.body = asset.body;
+      return response;
+    });
+    http->setManagement(&*management);
+    api::SocketServerOptions socket_options;
+    socket_options.max_body_bytes = cfg.max_request_bytes;
+    socket_server.emplace(executor, data_dir / "mcpproxy.sock", *management, socket_options);
+    if (auto listening = socket_server->listen(); listening) {
+      socket_server->start();
+      log::info("management API on {} (no key needed there)",
+                (data_dir / "mcpproxy.sock").string());
+    } else {
+      log::warn("management socket: {}", listening.error().message);
+      socket_server.reset();
+    }
+    http->start();
     log::info("listening on http://{}:{} (endpoints /mcp and /mcp/all; config {})", host, *port,
+              config_path.string());
+    log::info("api key: stored in {} (\"api_key\"; `mcpproxy status` shows how to use it)",
               config_path.string());
   }
 

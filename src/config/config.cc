@@ -450,6 +450,10 @@ Result<Config> parseConfig(std::string_view text, std::vector<std::string>& warn
       auto hosts = getStringArray(value, key);
       if (!hosts) return std::unexpected(hosts.error());
       config.trusted_hosts = std::move(*hosts);
+    } else if (key == "disable_management") {
+      auto b = getBool(value, key);
+      if (!b) return std::unexpected(b.error());
+      config.disable_management = *b;
     } else if (key == "log_level") {
       auto s = getString(value, key);
       if (!s) return std::unexpected(s.error());

@@ -83,6 +83,10 @@ struct Config {
   std::size_t tools_limit = 15;              // retrieve_tools default `limit` (max 100)
   std::size_t tool_response_limit = 20'000;  // characters; longer results are paged (read_cache)
 
+  // Hides the upstream_servers proxy tool and refuses its calls (issue 6); the REST API and CLI
+  // still manage servers.
+  bool disable_management = false;
+
   bool servers_as_object = false;  // "mcpServers" was given in Claude Desktop's object form
   json::object unknown;
 };

@@ -19,6 +19,8 @@
 #include <deque>
 #include <unordered_set>
 
+#include "api/beast_glue.h"
+#include "api/http_types.h"
 #include "common/log.h"
 #include "protocol/mcp.h"
 #include "protocol/sse.h"
@@ -108,6 +110,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   std::unordered_set<std::shared_ptr<EventStream>> streams;
   std::size_t in_flight = 0;  // requests being served
   bool stopping = false;
+  api::RequestHandler* management = nullptr;  // the management API (issue 6); may be unset
 
   bool hostAllowed(std::string_view authority) const {
     std::string host = hostPart(authority);
@@ -180,11 +183,14 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       co_await http::async_read(stream, buffer, parser,
                                 asio::redirect_error(asio::use_awaitable, ec));
       if (ec == http::error::body_limit) {
-        co_await writeSimple(
-            stream, 11, http::status::payload_too_large, "application/json",
-            errorBody(nullptr, kInvalidRequest,
-                      "Request body exceeds " + std::to_string(options.max_body_bytes) + " bytes"),
-            false);
+        std::string too_large =
+            "Request body exceeds " + std::to_string(options.max_body_bytes) + " bytes";
+        std::string_view target = parser.get().target();
+        bool for_api = management && !api::isMcpPath(target.substr(0, target.find('?')));
+        std::string body = for_api ? api::errorResponse("payload_too_large", too_large).body
+                                   : errorBody(nullptr, kInvalidRequest, too_large);
+        co_await writeSimple(stream, 11, http::status::payload_too_large, "application/json",
+                             std::move(body), false);
         break;
       }
       if (ec) break;  // closed, timed out or malformed: nothing sensible to answer
@@ -248,6 +254,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     std::string_view path = target.substr(0, target.find('?'));
     if (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
     const unsigned version = req.version();
+    if (management && !api::isMcpPath(path)) co_return co_await serveManagement(stream, req);
     if (path == "/healthz") {
       co_return co_await writeSimple(stream, version, http::status::ok, "text/plain", "ok\n", true);
     }
@@ -274,6 +281,24 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
             stream, version, http::status::method_not_allowed, "application/json",
             errorBody(nullptr, kInvalidRequest, "Method not allowed"), true);
     }
+  }
+
+  // The management API, /ui/ and health checks (api/management_api.h), behind the same
+  // Host/Origin check as /mcp.
+  asio::awaitable<bool> serveManagement(beast::tcp_stream& stream, Request& req) {
+    const unsigned version = req.version();
+    const bool keep_alive = req.keep_alive();
+    api::HttpResponse response;
+    if (!originAllowed(req)) {
+      log::warn("http: refused an API request with Host '{}' Origin '{}'",
+                std::string(req[http::field::host]), std::string(req[http::field::origin]));
+      response = api::errorResponse("forbidden", "Host or Origin not allowed");
+    } else {
+      response = co_await management->handle(api::fromBeast(req, /*local=*/false));
+    }
+    if (response.events) stream.expires_never();
+    co_return co_await api::writeResponse(stream, version, std::move(response), keep_alive,
+                                          options.keepalive_interval);
   }
 
   // Resolves the Mcp-Session-Id of a non-initialize request, writing 400/404 when it fails.
@@ -552,6 +577,10 @@ Result<unsigned short> HttpServer::listen() {
                                          std::to_string(impl_->options.port) + ": " + ec.message());
   }
   return acceptor.local_endpoint().port();
+}
+
+void HttpServer::setManagement(api::RequestHandler* handler) {
+  impl_->management = handler;
 }
 
 void HttpServer::start() {

@@ -16,6 +16,10 @@
 #include "session/dispatcher.h"
 #include "session/session.h"
 
+namespace mcpproxy::api {
+class RequestHandler;
+}
+
 namespace mcpproxy::downstream {
 
 struct HttpServerOptions {
@@ -40,6 +44,9 @@ class HttpServer {
   Result<unsigned short> listen();
   // Starts accepting connections.
   void start();
+  // Where requests for paths other than the MCP endpoints go (the management API, /ui/,
+  // /healthz). Unset: those paths answer 404. The handler must outlive the server.
+  void setManagement(api::RequestHandler* handler);
   // Stops accepting, ends GET streams, gives in-flight requests `grace` to finish, then closes
   // every connection.
   // Stops accepting, ends GET streams, and waits up to `grace` for in-flight requests; open

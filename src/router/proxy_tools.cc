@@ -168,7 +168,12 @@ bool markedDestructive(const json::object& definition) {
 }  // namespace
 
 protocol::Message Router::listProxyTools(const protocol::Message& request) const {
-  return protocol::makeResult(request.id, json::object{{"tools", proxyTools()}});
+  if (!managementAvailable()) {
+    return protocol::makeResult(request.id, json::object{{"tools", proxyTools()}});
+  }
+  json::array tools = proxyTools();
+  tools.push_back(upstreamServersTool());
+  return protocol::makeResult(request.id, json::object{{"tools", std::move(tools)}});
 }
 
 const json::object* Router::findTool(std::string_view server, std::string_view tool) const {
@@ -459,6 +464,8 @@ boost::asio::awaitable<protocol::Message> Router::callProxyTool(const RequestCon
     result = readCache(args);
   } else if (tool == "quarantine_security") {
     result = quarantineSecurity(args);
+  } else if (tool == "upstream_servers" && admin_) {
+    result = co_await upstreamServers(args);
   } else {
     co_return protocol::makeError(
         request.id, kInvalidParams,
@@ -468,6 +475,134 @@ boost::asio::awaitable<protocol::Message> Router::callProxyTool(const RequestCon
             "quarantine_security)");
   }
   co_return protocol::makeResult(request.id, std::move(result));
+}
+
+// --- upstream_servers (issue 6) ---------------------------------------------------------------
+// Lets an agent manage servers from inside its client. Safety rules, enforced here and again in
+// api::ConfigController: a server an agent adds is always quarantined (any "quarantined" it
+// passes is ignored), no operation releases a quarantine (update never touches the flag, and a
+// changed command or URL puts the server back into quarantine), and `disable_management: true`
+// hides the tool and refuses its calls.
+
+const json::object& upstreamServersTool() {
+  static const json::object kTool = [] {
+    auto text = [](const char* description) {
+      return json::object{{"type", "string"}, {"description", description}};
+    };
+    json::object properties{
+        {"operation", json::object{{"type", "string"},
+                                   {"enum", json::array{"list", "add", "remove", "update", "enable",
+                                                        "disable", "restart"}}}},
+        {"name", text("The server's name (letters, digits, _ - .).")},
+        {"command", text("stdio servers: the program to run, e.g. npx or uvx.")},
+        {"args_json", text("stdio servers: the arguments as a JSON array of strings.")},
+        {"env_json", text("stdio servers: extra environment as a JSON object of strings.")},
+        {"url", text("HTTP servers: the MCP endpoint URL.")},
+        {"protocol", text("stdio, streamable-http, sse or auto (the default).")},
+        {"headers_json", text("HTTP servers: request headers as a JSON object of strings.")}};
+    return json::object{
+        {"name", "upstream_servers"},
+        {"description",
+         "Manage the MCP servers behind this proxy. list: every server with its state. add "
+         "{name, command+args_json+env_json | url+headers_json, protocol}: the new server starts "
+         "in quarantine; a person must approve it before its tools can be used. update {name, "
+         "fields to change}, remove, enable, disable, restart {name}. No operation can release a "
+         "quarantine."},
+        {"inputSchema", schema(std::move(properties), json::array{"operation"})},
+        {"annotations", json::object{{"readOnlyHint", false}, {"destructiveHint", true}}}};
+  }();
+  return kTool;
+}
+
+namespace {
+
+// Copies the tool's flat arguments into a config-file server entry; "*_json" arguments are
+// parsed. Fails with a message for the model.
+Result<json::object> entryFromArgs(const json::object& args) {
+  json::object entry;
+  for (const char* key : {"name", "command", "url", "protocol"}) {
+    const auto* v = args.if_contains(key);
+    if (!v || v->is_null()) continue;
+    if (!v->is_string()) {
+      return makeError(ErrorCode::kInvalidArgument, std::string(key) + " must be a string");
+    }
+    entry[key] = *v;
+  }
+  struct JsonArg {
+    const char* arg;
+    const char* key;
+    bool array;
+  };
+  for (const JsonArg& j : {JsonArg{"args_json", "args", true}, JsonArg{"env_json", "env", false},
+                           JsonArg{"headers_json", "headers", false}}) {
+    const auto* v = args.if_contains(j.arg);
+    if (!v || v->is_null()) continue;
+    json::value parsed;
+    if (v->is_string()) {
+      auto p = protocol::parseJson(v->get_string(), protocol::Limits{1 << 20, 16});
+      if (!p) return makeError(ErrorCode::kInvalidArgument, std::string(j.arg) + " is not JSON");
+      parsed = std::move(*p);
+    } else {
+      parsed = *v;  // already structured: accept it as well
+    }
+    if (j.array ? !parsed.is_array() : !parsed.is_object()) {
+      return makeError(ErrorCode::kInvalidArgument,
+                       std::string(j.arg) + (j.array ? " must be a JSON array of strings"
+                                                     : " must be a JSON object of strings"));
+    }
+    entry[j.key] = std::move(parsed);
+  }
+  return entry;
+}
+
+}  // namespace
+
+boost::asio::awaitable<json::object> Router::upstreamServers(const json::object& args) {
+  if (!managementAvailable()) {
+    co_return toolErrorResult(
+        "upstream_servers is disabled on this proxy (config disable_management).");
+  }
+  auto operation = stringArg(args, "operation");
+  auto name = stringArg(args, "name");
+  if (operation == "list") {
+    co_return jsonResult(json::object{{"servers", admin_->listServers()}});
+  }
+  if (operation != "add" && operation != "remove" && operation != "update" &&
+      operation != "enable" && operation != "disable" && operation != "restart") {
+    co_return toolErrorResult(
+        "Unknown operation; use list, add, remove, update, enable, disable or restart.");
+  }
+  if (name.empty()) co_return toolErrorResult("This operation needs the server's \"name\".");
+  Result<json::object> server;
+  if (operation == "add" || operation == "update") {
+    auto entry = entryFromArgs(args);
+    if (!entry) co_return toolErrorResult(entry.error().message);
+    // An agent never decides about quarantine, whatever it passes.
+    entry->erase("quarantined");
+    if (operation == "add") {
+      server = co_await admin_->addServer(std::move(*entry));
+    } else {
+      entry->erase("name");
+      server = co_await admin_->updateServer(name, std::move(*entry));
+    }
+  } else if (operation == "remove") {
+    auto removed = co_await admin_->removeServer(name);
+    if (!removed) co_return toolErrorResult(removed.error().message);
+    co_return toolTextResult("Server '" + name + "' was removed.");
+  } else if (operation == "restart") {
+    server = co_await admin_->restartServer(name);
+  } else {
+    server = co_await admin_->setServerEnabled(name, operation == "enable");
+  }
+  if (!server) co_return toolErrorResult(server.error().message);
+  json::object out{{"server", std::move(*server)}};
+  if (operation == "add") {
+    out["note"] =
+        "The server is quarantined: its tools stay hidden until a person reviews and approves "
+        "it (mcpproxy upstream approve " +
+        name + ").";
+  }
+  co_return jsonResult(std::move(out));
 }
 
 }  // namespace mcpproxy::router

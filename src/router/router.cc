@@ -337,6 +337,11 @@ protocol::Message Router::listTools(const protocol::Message& request) const {
   json::array page;
   std::size_t end = std::min(tools_.size(), offset + options_.page_size);
   for (std::size_t i = offset; i < end; ++i) page.push_back(tools_[i].definition);
+  // The upstream_servers proxy tool closes the last page (an upstream tool of that very name
+  // keeps it).
+  if (end == tools_.size() && managementAvailable() && !by_name_.contains("upstream_servers")) {
+    page.push_back(upstreamServersTool());
+  }
   json::object result{{"tools", std::move(page)}};
   if (end < tools_.size()) result["nextCursor"] = makeCursor(generation_, end);
   return protocol::makeResult(request.id, std::move(result));
@@ -365,6 +370,14 @@ boost::asio::awaitable<protocol::Message> Router::callTool(const RequestContext&
                                   "Invalid params: \"arguments\" must be an object");
   }
   auto it = by_name_.find(std::string(name->get_string()));
+  if (it == by_name_.end() && name->get_string() == "upstream_servers" && admin_) {
+    json::object args;
+    if (const auto* a = params->if_contains("arguments"); a && a->is_object()) {
+      args = a->get_object();
+    }
+    json::object result = co_await upstreamServers(args);
+    co_return protocol::makeResult(request.id, std::move(result));
+  }
   if (it == by_name_.end()) {
     co_return protocol::makeError(request.id, kInvalidParams,
                                   "Unknown tool: " + std::string(name->get_string()));
@@ -404,7 +417,7 @@ boost::asio::awaitable<Result<upstream::Response>> Router::invokeUpstream(
   }
   auto started = std::chrono::steady_clock::now();
   auto response = co_await upstream->call("tools/call", std::move(params), upstream->callTimeout());
-  if (store_) {
+  if (store_ || on_call_) {
     storage::CallRecord call;
     call.time_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                        std::chrono::system_clock::now().time_since_epoch())
@@ -432,9 +445,23 @@ boost::asio::awaitable<Result<upstream::Response>> Router::invokeUpstream(
       if (!call.ok) call.error = "tool reported isError";
       call.response_bytes = json::serialize(response->result).size();
     }
-    store_->recordCall(std::move(call));
+    if (on_call_) on_call_(call);
+    if (store_) store_->recordCall(std::move(call));
   }
   co_return response;
+}
+
+boost::asio::awaitable<json::value> Router::callServerTool(const RequestContext& context,
+                                                           std::string server, std::string tool,
+                                                           json::object arguments) {
+  json::object params{{"name", tool}, {"arguments", std::move(arguments)}};
+  auto response = co_await invokeUpstream(context, server, tool, std::move(params));
+  if (!response) {
+    std::string text = "mcpproxy: " + response.error().message;
+    co_return toolErrorResult(text);
+  }
+  if (response->is_error) co_return json::object{{"error", std::move(response->error)}};
+  co_return std::move(response->result);
 }
 
 boost::asio::awaitable<protocol::Message> Router::handle(const RequestContext& context,

@@ -23,7 +23,8 @@
 
 namespace mcpproxy::storage {
 class Store;
-}
+struct CallRecord;
+}  // namespace mcpproxy::storage
 
 namespace mcpproxy::router {
 
@@ -53,6 +54,26 @@ struct ExposedTool {
   json::object definition;  // the upstream's definition with `name` rewritten
 };
 
+// The server management behind the upstream_servers proxy tool (issue 6), implemented by
+// api::ConfigController. Every method acts for an agent: servers it adds are quarantined, and
+// nothing here can release a quarantine. Results are the API's server objects.
+class ServerAdmin {
+ public:
+  virtual ~ServerAdmin() = default;
+  // config `disable_management`: the tool is neither listed nor callable.
+  virtual bool managementDisabled() const = 0;
+  virtual json::array listServers() const = 0;
+  // `entry` is a config-file server entry; it is stored with "quarantined": true.
+  virtual boost::asio::awaitable<Result<json::object>> addServer(json::object entry) = 0;
+  // Changes the given fields (never the quarantine flag).
+  virtual boost::asio::awaitable<Result<json::object>> updateServer(std::string name,
+                                                                    json::object patch) = 0;
+  virtual boost::asio::awaitable<Result<void>> removeServer(std::string name) = 0;
+  virtual boost::asio::awaitable<Result<json::object>> setServerEnabled(std::string name,
+                                                                        bool enabled) = 0;
+  virtual boost::asio::awaitable<Result<json::object>> restartServer(std::string name) = 0;
+};
+
 class Router {
  public:
   Router(upstream::UpstreamManager& upstreams, RouterOptions options);
@@ -68,6 +89,28 @@ class Router {
   void setToolsChangedHandler(std::function<void()> handler) {
     on_tools_changed_ = std::move(handler);
   }
+
+  // Management for the upstream_servers proxy tool; unset: the tool does not exist.
+  void setServerAdmin(ServerAdmin* admin) { admin_ = admin; }
+  // Told about every upstream tool call after it finished (metrics, the API's event stream).
+  void setCallObserver(std::function<void(const storage::CallRecord&)> observer) {
+    on_call_ = std::move(observer);
+  }
+  // Retrieval settings that a config reload may change.
+  void setRetrievalLimits(std::size_t tools_limit, std::size_t tool_response_limit) {
+    options_.tools_limit = tools_limit;
+    options_.tool_response_limit = tool_response_limit;
+  }
+  // For the management API's POST /call: empty when `server:tool` may be called now, else the
+  // refusal (quarantined server, pending or changed tool, unknown tool).
+  std::string accessRefusal(const std::string& server, const std::string& tool) const {
+    return checkAccess(server, tool);
+  }
+  // Calls `server:tool` like a client's tools/call (statistics recorded with `context.caller`);
+  // the answer is the tools/call result, or an isError result for transport failures.
+  boost::asio::awaitable<json::value> callServerTool(const RequestContext& context,
+                                                     std::string server, std::string tool,
+                                                     json::object arguments);
 
   // The stored trust decisions (quarantine, pinned hashes). Call rebuild() afterwards.
   void setTrust(storage::TrustSnapshot snapshot) { trust_.setSnapshot(std::move(snapshot)); }
@@ -146,6 +189,9 @@ class Router {
   boost::asio::awaitable<json::object> toolsStat();
   json::object readCache(const json::object& args);
   json::object quarantineSecurity(const json::object& args);
+  // upstream_servers (issue 6): list/add/remove/update/enable/disable/restart through admin_.
+  boost::asio::awaitable<json::object> upstreamServers(const json::object& args);
+  bool managementAvailable() const { return admin_ && !admin_->managementDisabled(); }
   json::object pageIfLarge(json::object result);
   const json::object* findTool(std::string_view server, std::string_view tool) const;
   // Empty when `server:tool` may be called now; otherwise the refusal for the client.
@@ -171,7 +217,12 @@ class Router {
   std::unordered_map<std::string, std::string> resource_owner_;
   std::unordered_map<std::string, std::pair<std::string, std::string>> prompt_owner_;
   ResponseCache cache_;
+  ServerAdmin* admin_ = nullptr;
+  std::function<void(const storage::CallRecord&)> on_call_;
 };
+
+// The upstream_servers tool definition (proxy_tools.cc).
+const json::object& upstreamServersTool();
 
 // A tools/call result that reports a failure to the model (isError: true) in plain words.
 json::object toolErrorResult(std::string_view text);

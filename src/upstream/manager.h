@@ -26,12 +26,35 @@ class UpstreamManager {
   boost::asio::awaitable<void> stopAll();
 
   Upstream* find(std::string_view name) const;
+
+  // --- Runtime changes (the management API and config reload, issue 6) ---
+  // Creates an upstream for `server` at the end of the list (not started: call start() on it).
+  // The name must not exist yet.
+  std::shared_ptr<Upstream> add(const config::ServerConfig& server);
+  // Takes the upstream out of the list (nullptr when unknown); the caller stops it. Calls in
+  // flight keep it alive until they finish.
+  std::shared_ptr<Upstream> detach(std::string_view name);
+  // Orders the list like `names` (the config order, which resolves tool-name collisions);
+  // upstreams not named keep their relative order at the end.
+  void reorder(const std::vector<std::string>& names);
+  // Options for upstreams created from now on (timeouts changed by a config reload).
+  void setOptions(UpstreamOptions options) { options_ = std::move(options); }
+  const UpstreamOptions& options() const { return options_; }
+  // Stops the given upstreams concurrently; returns when all have stopped.
+  boost::asio::awaitable<void> stopMany(std::vector<std::shared_ptr<Upstream>> upstreams);
+  // Also told about every change, with the upstream that changed (events, metrics).
+  void setObserver(std::function<void(Upstream&)> observer) { *observer_ = std::move(observer); }
   // In configuration order (the order that resolves tool-name collisions).
   const std::vector<std::shared_ptr<Upstream>>& all() const { return upstreams_; }
 
  private:
   boost::asio::any_io_executor executor_;
   std::vector<std::shared_ptr<Upstream>> upstreams_;
+  UpstreamOptions options_;
+  std::function<void()> on_change_;
+  // Shared with every upstream's change handler, so setObserver reaches existing upstreams.
+  std::shared_ptr<std::function<void(Upstream&)>> observer_ =
+      std::make_shared<std::function<void(Upstream&)>>();
 };
 
 }  // namespace mcpproxy::upstream

@@ -55,6 +55,15 @@ class Upstream : public std::enable_shared_from_this<Upstream> {
 
   const std::string& name() const { return config_.name; }
   const config::ServerConfig& config() const { return config_; }
+  // Takes over settings that need no reconnect (quarantined, trust_mode, prefix, call_timeout,
+  // unknown keys) from `server`, which names the same server (config reload, issue 6).
+  void updateSettings(const config::ServerConfig& server) {
+    config_.quarantined = server.quarantined;
+    config_.trust_mode = server.trust_mode;
+    config_.prefix = server.prefix;
+    config_.call_timeout = server.call_timeout;
+    config_.unknown = server.unknown;
+  }
   State state() const { return state_; }
   const std::string& lastError() const { return last_error_; }
   const std::vector<json::object>& tools() const { return tools_; }

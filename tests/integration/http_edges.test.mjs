@@ -120,7 +120,7 @@ describe('Streamable HTTP edge cases', () => {
   test('GET /healthz answers ok; unknown paths 404', async () => {
     const res = await request({ method: 'GET', path: '/healthz' });
     assert.equal(res.status, 200);
-    assert.equal(res.text, 'ok\n');
+    assert.deepEqual(res.json(), { status: 'ok' });
     assert.equal((await request({ method: 'GET', path: '/nope' })).status, 404);
     assert.equal((await post(initialize(), { path: '/mcp/other' })).status, 404);
   });

@@ -34,9 +34,11 @@ export function diffLines(a, b) {
 
 const pretty = (value) => (value === null || value === undefined ? '' : JSON.stringify(value, null, 2));
 
-function definitionText(def) {
+// `record` is {hash, definition} (the API's diff) or a bare definition.
+function definitionText(record) {
+  const def = record?.definition ?? record;
   if (!def) return '';
-  const { description, input_schema, inputSchema, annotations, ...rest } = def;
+  const { name, description, input_schema, inputSchema, annotations, ...rest } = def;
   return [`description:\n${description ?? ''}`, `input schema:\n${pretty(input_schema ?? inputSchema ?? {})}`,
     annotations ? `annotations:\n${pretty(annotations)}` : null,
     Object.keys(rest).length ? `other:\n${pretty(rest)}` : null].filter(Boolean).join('\n\n');

@@ -42,6 +42,7 @@ const STATE_CLASS = {
   ready: 'ok',
   allowed: 'ok',
   ok: 'ok',
+  pass: 'ok',
   connecting: 'warn',
   pending: 'warn',
   changed: 'warn',
@@ -96,6 +97,15 @@ export function timeCell(value) {
   else if (abs < 86400) text = relative.format(Math.round(seconds / 3600), 'hour');
   else text = date.toLocaleString();
   return h('time', { datetime: date.toISOString(), title: date.toLocaleString(), text });
+}
+
+/** A duration in milliseconds for people: "0.5 ms", "12 ms", "1.4 s". */
+export function formatMs(value) {
+  if (value === null || value === undefined || value === '' || Number.isNaN(Number(value))) return '—';
+  const ms = Number(value);
+  if (ms >= 1000) return `${(ms / 1000).toFixed(ms >= 10000 ? 0 : 1)} s`;
+  if (ms >= 10) return `${Math.round(ms)} ms`;
+  return `${ms.toFixed(1)} ms`;
 }
 
 /** A table with a caption (for screen readers), header row and rows of cells. */

@@ -1,6 +1,6 @@
 // Activity: tool calls through the proxy (time, server, tool, status, duration, caller, error),
 // filterable by server, tool and status; new calls appear live.
-import { badge, h, timeCell } from '../dom.js';
+import { badge, formatMs, h, timeCell } from '../dom.js';
 import { renderFiltered } from './filtered.js';
 
 export default {
@@ -20,7 +20,7 @@ export default {
       ],
       columns: [{ label: 'Time' }, { label: 'Server' }, { label: 'Tool' }, { label: 'Status' }, { label: 'Duration', class: 'num' }, { label: 'Caller' }, { label: 'Error', class: 'wrap' }],
       cells: (c) => [timeCell(c.time), c.server ?? '', h('code', { text: c.tool ?? '' }), badge(c.status ?? 'unknown'),
-        c.duration_ms === undefined ? '—' : `${c.duration_ms} ms`, c.caller ?? '', c.error ? h('span', { class: 'error-text', text: c.error }) : ''],
+        formatMs(c.duration_ms), c.caller ?? '', c.error ? h('span', { class: 'error-text', text: c.error }) : ''],
       matches: (c, f) => (!f.server || c.server === f.server) && (!f.tool || c.tool === f.tool) && (!f.status || c.status === f.status),
       empty: 'No tool calls match.',
     });

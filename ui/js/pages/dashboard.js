@@ -1,7 +1,7 @@
 // Dashboard: the proxy's status, every server with its state, tool count and last error (live
 // from server.state events), and the latest tool calls.
 import { api } from '../api.js';
-import { badge, breakable, errorBox, h, loading, replace, serverBadge, table, timeCell } from '../dom.js';
+import { badge, breakable, errorBox, formatMs, h, loading, replace, serverBadge, table, timeCell } from '../dom.js';
 
 export default {
   title: 'Dashboard',
@@ -61,7 +61,7 @@ export default {
         caption: 'Recent tool calls',
         className: 'keep-table',
         columns: [{ label: 'Time' }, { label: 'Server' }, { label: 'Tool', class: 'wrap-words' }, { label: 'Status' }, { label: 'Duration', class: 'num hide-narrow' }],
-        rows: calls.slice(0, 10).map((c) => ({ cells: [timeCell(c.time), breakable(c.server), breakable(c.tool), badge(c.status), `${c.duration_ms ?? '—'} ms`] })),
+        rows: calls.slice(0, 10).map((c) => ({ cells: [timeCell(c.time), breakable(c.server), breakable(c.tool), badge(c.status), formatMs(c.duration_ms)] })),
         empty: 'No tool calls yet.',
       }));
     }

@@ -70,7 +70,7 @@ export default {
             h('strong', { text: s.name }),
             serverBadge(s),
             String(s.tool_count ?? 0),
-            h('code', { class: 'cmd', text: commandText(s) }),
+            h('code', { class: 'cmd', title: commandText(s), text: commandText(s) }),
             s.last_error ? h('span', { class: 'error-text', text: s.last_error }) : h('span', { class: 'muted', text: '—' }),
             actionsFor(s),
           ],
@@ -251,18 +251,25 @@ export default {
           if (err.status !== 401) replace(content, errorBox(err));
           return;
         }
+        // The scan endpoint sees all servers (shadowing, cross-references); a tool's own findings
+        // add what it may have missed. The same finding (rule, field, detail) shows once, counted.
         const byTool = new Map();
-        for (const finding of findings) {
-          if (!byTool.has(finding.tool)) byTool.set(finding.tool, []);
-          byTool.get(finding.tool).push(finding);
-        }
+        const add = (toolName, finding) => {
+          if (!byTool.has(toolName)) byTool.set(toolName, new Map());
+          const key = `${finding.rule}|${finding.field ?? ''}|${finding.detail}`;
+          const seen = byTool.get(toolName).get(key);
+          if (seen) seen.count += 1;
+          else byTool.get(toolName).set(key, { ...finding, count: 1 });
+        };
+        for (const finding of findings) add(finding.tool, finding);
         for (const tool of tools) {
+          const known = byTool.get(tool.name);
           for (const finding of tool.findings ?? []) {
-            const list = byTool.get(tool.name) ?? [];
-            if (!list.some((f) => f.rule === finding.rule && f.detail === finding.detail)) list.push({ tool: tool.name, ...finding });
-            byTool.set(tool.name, list);
+            const key = `${finding.rule}|${finding.field ?? ''}|${finding.detail}`;
+            if (!known?.has(key)) add(tool.name, finding);
           }
         }
+        for (const [name, map] of byTool) byTool.set(name, [...map.values()]);
         const total = [...byTool.values()].reduce((n, l) => n + l.length, 0);
         const severe = [...byTool.values()].flat().filter((f) => ['high', 'critical', 'block', 'error'].includes(String(f.severity).toLowerCase())).length;
         const intro = h('div', { class: 'review-summary' },
@@ -275,13 +282,18 @@ export default {
             h('p', { class: 'callout', text: server?.state === 'connecting' ? 'The server is still connecting; its tools are not known yet.' : 'The server lists no tools (yet). It may have failed to start: check its logs.' }),
             h('button', { type: 'button', class: 'btn btn-small', onclick: fill }, 'Reload'));
         } else {
-          const list = h('ol', { class: 'review-tools', 'aria-label': `Tools of ${name}` }, tools.map((tool) => {
+          // Tools with findings first: that is where the reviewer should look.
+          const ordered = [...tools].sort((a, b) => Number(Boolean(byTool.get(b.name)?.length)) - Number(Boolean(byTool.get(a.name)?.length)));
+          const list = h('ol', { class: 'review-tools', 'aria-label': `Tools of ${name}` }, ordered.map((tool) => {
             const toolFindings = byTool.get(tool.name) ?? [];
             return h('li', { class: toolFindings.length ? 'has-findings' : '', dataset: { tool: tool.name } },
-              h('div', { class: 'review-tool-head' }, h('code', { class: 'tool-name', text: tool.name }), tool.approval ? badge(tool.approval) : null),
+              h('div', { class: 'review-tool-head' }, h('code', { class: 'tool-name', text: tool.name }), tool.approval ? badge(tool.approval) : null,
+                toolFindings[0]?.verdict ? badge(toolFindings[0].verdict, `scanner: ${toolFindings[0].verdict}`) : null),
               h('p', { class: 'tool-desc', text: tool.description || '(no description)' }),
               toolFindings.length ? h('ul', { class: 'findings' }, toolFindings.map((f) =>
-                h('li', {}, badge(f.severity ?? 'warn'), ' ', h('strong', { text: f.rule ?? 'finding' }), ': ', f.detail ?? ''))) : null);
+                h('li', {}, badge(f.severity ?? 'warn'), ' ', h('strong', { text: f.rule ?? 'finding' }), ': ', f.detail ?? '',
+                  f.field ? h('span', { class: 'muted', text: ` (${f.field})` }) : null,
+                  f.count > 1 ? h('span', { class: 'muted', text: ` ×${f.count}` }) : null))) : null);
           }));
           replace(content, intro, list);
         }

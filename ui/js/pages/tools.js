@@ -3,7 +3,7 @@
 // statistics, scanner findings and, for a changed tool, the diff against the approved version
 // with an approve button.
 import { api, query, seg } from '../api.js';
-import { badge, busy, errorBox, h, loading, openDialog, replace, table, timeCell, toast } from '../dom.js';
+import { badge, busy, errorBox, formatMs, h, loading, openDialog, replace, table, timeCell, toast } from '../dom.js';
 
 /** Line diff (LCS) of two texts: [{ op: ' ' | '-' | '+', text }]. */
 export function diffLines(a, b) {
@@ -44,7 +44,7 @@ function definitionText(record) {
     Object.keys(rest).length ? `other:\n${pretty(rest)}` : null].filter(Boolean).join('\n\n');
 }
 
-const fmtMs = (v) => (v === null || v === undefined ? '—' : `${Math.round(v)} ms`);
+const fmtMs = formatMs;
 
 export default {
   title: 'Tools',
@@ -117,7 +117,7 @@ export default {
             columns: [{ label: 'Tool' }, { label: 'Approval' }, { label: 'Calls', class: 'num' }, { label: 'Errors', class: 'num' }, { label: 'p50', class: 'num' }, { label: 'Description', class: 'wrap' }],
             rows: tools.map((t) => ({
               attrs: { dataset: { tool: `${t.server}__${t.name}` } },
-              cells: [toolButton(t.server, t.name), badge(t.approval ?? 'unknown'), String(t.stats?.calls ?? 0), String(t.stats?.errors ?? 0), fmtMs(t.stats?.p50_ms), h('span', { class: 'clamp', text: t.description ?? '' })],
+              cells: [toolButton(t.server, t.name), badge(t.approval ?? 'unknown'), String(t.stats?.calls ?? 0), String(t.stats?.errors ?? 0), t.stats?.calls ? fmtMs(t.stats.p50_ms) : '—', h('span', { class: 'clamp', text: t.description ?? '' })],
             })),
             empty: 'No tools. Servers list their tools once they are ready.',
           }));
@@ -175,7 +175,7 @@ export default {
           h('dl', { class: 'stats stats-inline' },
             h('div', { class: 'stat' }, h('dt', { class: 'stat-label', text: 'calls' }), h('dd', { class: 'stat-value', text: stats.calls ?? 0 })),
             h('div', { class: 'stat' }, h('dt', { class: 'stat-label', text: 'errors' }), h('dd', { class: 'stat-value', text: stats.errors ?? 0 })),
-            h('div', { class: 'stat' }, h('dt', { class: 'stat-label', text: 'p50' }), h('dd', { class: 'stat-value', text: fmtMs(stats.p50_ms) })),
+            h('div', { class: 'stat' }, h('dt', { class: 'stat-label', text: 'p50' }), h('dd', { class: 'stat-value', text: stats.calls ? fmtMs(stats.p50_ms) : '—' })),
             h('div', { class: 'stat' }, h('dt', { class: 'stat-label', text: 'last used' }), h('dd', { class: 'stat-value stat-small' }, timeCell(stats.last_used)))),
           h('h3', { text: 'Description' }),
           h('p', { class: 'tool-desc', text: tool.description || '(no description)' }),

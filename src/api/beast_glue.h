@@ -31,9 +31,9 @@ HttpRequest fromBeast(const boost::beast::http::request<Body>& req, bool local) 
 template <class Stream>
 boost::asio::awaitable<bool> writeChunk(Stream& stream, const std::string& text) {
   boost::system::error_code ec;
-  co_await boost::asio::async_write(
-      stream, boost::beast::http::make_chunk(boost::asio::buffer(text)),
-      boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+  co_await boost::asio::async_write(stream,
+                                    boost::beast::http::make_chunk(boost::asio::buffer(text)),
+                                    boost::asio::redirect_error(boost::asio::use_awaitable, ec));
   co_return !ec;
 }
 

@@ -44,7 +44,11 @@ bool mentions(const char* data, std::size_t n, const std::string& name) {
 struct ConfigWatcher::Impl : std::enable_shared_from_this<ConfigWatcher::Impl> {
   Impl(asio::any_io_executor ex, std::filesystem::path f, std::function<void()> cb,
        std::chrono::milliseconds d)
-      : executor(ex), file(std::move(f)), on_change(std::move(cb)), debounce(d), descriptor(ex),
+      : executor(ex),
+        file(std::move(f)),
+        on_change(std::move(cb)),
+        debounce(d),
+        descriptor(ex),
         timer(ex) {}
 
   asio::any_io_executor executor;
@@ -96,7 +100,9 @@ ConfigWatcher::ConfigWatcher(asio::any_io_executor executor, std::filesystem::pa
                              std::function<void()> on_change, std::chrono::milliseconds debounce)
     : impl_(std::make_shared<Impl>(executor, std::move(file), std::move(on_change), debounce)) {}
 
-ConfigWatcher::~ConfigWatcher() { stop(); }
+ConfigWatcher::~ConfigWatcher() {
+  stop();
+}
 
 Result<void> ConfigWatcher::start() {
   int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);

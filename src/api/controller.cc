@@ -18,7 +18,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::size_t hashText(std::string_view text) { return std::hash<std::string_view>{}(text); }
+std::size_t hashText(std::string_view text) {
+  return std::hash<std::string_view>{}(text);
+}
 
 std::string_view trustModeName(config::TrustMode mode) {
   switch (mode) {
@@ -64,9 +66,9 @@ const config::ServerConfig* findServer(const config::Config& config, std::string
 
 Result<json::object> toResult(Outcome<json::object> outcome) {
   if (outcome) return std::move(*outcome);
-  ErrorCode code = outcome.error().code == "not_found" ? ErrorCode::kNotFound
+  ErrorCode code = outcome.error().code == "not_found"  ? ErrorCode::kNotFound
                    : outcome.error().code == "internal" ? ErrorCode::kInternal
-                                                         : ErrorCode::kInvalidArgument;
+                                                        : ErrorCode::kInvalidArgument;
   return makeError(code, outcome.error().message);
 }
 
@@ -97,8 +99,7 @@ void ConfigController::ensureApiKey() {
   (*document)["api_key"] = key;
   std::string text = prettyJson(*document);
   if (auto written = config::writeFileAtomic(context_.config_path, text); !written) {
-    log::warn("api key: generated for this run only; cannot store it: {}",
-              written.error().message);
+    log::warn("api key: generated for this run only; cannot store it: {}", written.error().message);
     return;
   }
   applied_text_ = std::move(text);
@@ -114,29 +115,29 @@ json::object ConfigController::serverJson(const upstream::Upstream& upstream) co
   for (const auto& arg : c.args) args.emplace_back(arg);
   for (const auto& [key, value] : c.env) env_keys.emplace_back(key);
   for (const auto& [key, value] : c.headers) header_keys.emplace_back(key);
-  return json::object{
-      {"name", c.name},
-      {"enabled", c.enabled},
-      {"quarantined", context_.router->trust().quarantined(c)},
-      {"state", upstream::stateName(upstream.state())},
-      {"tool_count", upstream.tools().size()},
-      {"last_error", upstream.lastError()},
-      {"protocol", config::protocolName(c.effectiveProtocol())},
-      {"command", c.command},
-      {"args", std::move(args)},
-      {"url", redactUrl(c.url)},
-      {"working_dir", c.working_dir},
-      {"env_keys", std::move(env_keys)},
-      {"header_keys", std::move(header_keys)},
-      {"trust_mode", trustModeName(c.trust_mode)},
-      {"prefix", c.toolPrefix()},
-      {"call_timeout_ms", upstream.callTimeout().count()}};
+  return json::object{{"name", c.name},
+                      {"enabled", c.enabled},
+                      {"quarantined", context_.router->trust().quarantined(c)},
+                      {"state", upstream::stateName(upstream.state())},
+                      {"tool_count", upstream.tools().size()},
+                      {"last_error", upstream.lastError()},
+                      {"protocol", config::protocolName(c.effectiveProtocol())},
+                      {"command", c.command},
+                      {"args", std::move(args)},
+                      {"url", redactUrl(c.url)},
+                      {"working_dir", c.working_dir},
+                      {"env_keys", std::move(env_keys)},
+                      {"header_keys", std::move(header_keys)},
+                      {"trust_mode", trustModeName(c.trust_mode)},
+                      {"prefix", c.toolPrefix()},
+                      {"call_timeout_ms", upstream.callTimeout().count()}};
 }
 
 json::array ConfigController::serversJson() const {
   json::array out;
   for (const auto& server : config_.servers) {
-    if (auto* upstream = context_.upstreams->find(server.name)) out.push_back(serverJson(*upstream));
+    if (auto* upstream = context_.upstreams->find(server.name))
+      out.push_back(serverJson(*upstream));
   }
   return out;
 }
@@ -244,7 +245,8 @@ boost::asio::awaitable<void> ConfigController::setStoredState(const std::string&
                                                               const std::string& by) {
   if (context_.store) {
     auto done = co_await context_.store->setServerState(name, state, by);
-    if (!done) log::error("database: cannot store the state of '{}': {}", name, done.error().message);
+    if (!done)
+      log::error("database: cannot store the state of '{}': {}", name, done.error().message);
     co_await reloadTrust();
     co_return;
   }
@@ -301,7 +303,8 @@ boost::asio::awaitable<Outcome<json::object>> ConfigController::add(json::object
 boost::asio::awaitable<Outcome<json::object>> ConfigController::update(std::string name,
                                                                        json::object patch,
                                                                        std::string by) {
-  if (const auto* n = patch.if_contains("name"); n && !(n->is_string() && n->get_string() == name)) {
+  if (const auto* n = patch.if_contains("name");
+      n && !(n->is_string() && n->get_string() == name)) {
     co_return std::unexpected(
         Failure{"invalid_request", "a server cannot be renamed; remove it and add it again"});
   }

@@ -17,9 +17,9 @@
 namespace mcpproxy::api {
 
 struct HttpRequest {
-  std::string method;  // "GET", "POST", ...
-  std::string path;    // without the query string; "%xx" escapes decoded
-  std::map<std::string, std::string> query;                 // decoded parameters
+  std::string method;                        // "GET", "POST", ...
+  std::string path;                          // without the query string; "%xx" escapes decoded
+  std::map<std::string, std::string> query;  // decoded parameters
   std::vector<std::pair<std::string, std::string>> headers;  // names in lower case
   std::string body;
   bool local = false;  // arrived on the Unix socket (its file mode is the authentication)

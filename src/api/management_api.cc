@@ -32,7 +32,9 @@ HttpResponse jsonResponse(const json::value& value, int status = 200) {
   return response;
 }
 
-HttpResponse fail(const Failure& failure) { return errorResponse(failure.code, failure.message); }
+HttpResponse fail(const Failure& failure) {
+  return errorResponse(failure.code, failure.message);
+}
 
 // A query parameter as a bounded count: `fallback` when absent, nullopt when malformed.
 std::optional<std::size_t> countParam(const HttpRequest& request, const std::string& name,
@@ -57,8 +59,8 @@ std::expected<json::object, HttpResponse> bodyObject(const HttpRequest& request,
         errorResponse("unsupported_media_type", "Content-Type must be application/json"));
   }
   if (request.body.empty()) return json::object{};
-  auto parsed = protocol::parseJson(request.body,
-                                    protocol::Limits{context.max_body_bytes, context.max_json_depth});
+  auto parsed = protocol::parseJson(
+      request.body, protocol::Limits{context.max_body_bytes, context.max_json_depth});
   if (!parsed) {
     return std::unexpected(errorResponse("invalid_request", "the body is not valid JSON"));
   }
@@ -119,8 +121,8 @@ bool ManagementApi::authorized(const HttpRequest& request) const {
   std::string_view given = request.header("x-api-key");
   if (given.empty()) {
     std::string_view authorization = request.header("authorization");
-    if (authorization.size() > 7 && (authorization.substr(0, 7) == "Bearer " ||
-                                     authorization.substr(0, 7) == "bearer ")) {
+    if (authorization.size() > 7 &&
+        (authorization.substr(0, 7) == "Bearer " || authorization.substr(0, 7) == "bearer ")) {
       given = authorization.substr(7);
     }
   }
@@ -174,7 +176,8 @@ boost::asio::awaitable<HttpResponse> ManagementApi::route(const HttpRequest& req
     co_return metrics();
   }
   auto parts = splitPath(path);
-  if (parts.size() < 3 || parts[1] != "v1") co_return errorResponse("not_found", "no such endpoint");
+  if (parts.size() < 3 || parts[1] != "v1")
+    co_return errorResponse("not_found", "no such endpoint");
   parts.erase(parts.begin(), parts.begin() + 2);  // "api", "v1"
   const std::string resource = parts[0];
   parts.erase(parts.begin());
@@ -219,24 +222,23 @@ HttpResponse ManagementApi::status() const {
     if (upstream->state() == upstream::State::kFailed) ++failed;
     if (context_.router->trust().quarantined(upstream->config())) ++quarantined;
   }
-  auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
-                    std::chrono::steady_clock::now() - started_)
-                    .count();
-  json::object out{
-      {"version", kVersion},
-      {"listen", context_.listen},
-      {"uptime_s", uptime},
-      {"config_path", context_.controller->configPath().string()},
-      {"data_dir", context_.controller->dataDir().string()},
-      {"routing_mode",
-       cfg.routing_mode == config::RoutingMode::kDirect ? "direct" : "retrieve_tools"},
-      {"servers", json::object{{"total", context_.upstreams->all().size()},
-                               {"ready", ready},
-                               {"quarantined", quarantined},
-                               {"failed", failed}}},
-      {"tool_count", context_.router->tools().size()},
-      {"sessions", context_.sessions ? context_.sessions->size() : 0},
-      {"management_disabled", cfg.disable_management}};
+  auto uptime =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_)
+          .count();
+  json::object out{{"version", kVersion},
+                   {"listen", context_.listen},
+                   {"uptime_s", uptime},
+                   {"config_path", context_.controller->configPath().string()},
+                   {"data_dir", context_.controller->dataDir().string()},
+                   {"routing_mode",
+                    cfg.routing_mode == config::RoutingMode::kDirect ? "direct" : "retrieve_tools"},
+                   {"servers", json::object{{"total", context_.upstreams->all().size()},
+                                            {"ready", ready},
+                                            {"quarantined", quarantined},
+                                            {"failed", failed}}},
+                   {"tool_count", context_.router->tools().size()},
+                   {"sessions", context_.sessions ? context_.sessions->size() : 0},
+                   {"management_disabled", cfg.disable_management}};
   return jsonResponse(out);
 }
 
@@ -254,8 +256,8 @@ HttpResponse ManagementApi::readyz() const {
 
 // --- servers ---
 
-boost::asio::awaitable<HttpResponse> ManagementApi::servers(
-    const HttpRequest& request, const std::vector<std::string>& parts) {
+boost::asio::awaitable<HttpResponse> ManagementApi::servers(const HttpRequest& request,
+                                                            const std::vector<std::string>& parts) {
   const std::string& method = request.method;
   auto& controller = *context_.controller;
   if (parts.empty()) {
@@ -388,10 +390,11 @@ boost::asio::awaitable<HttpResponse> ManagementApi::tools(const HttpRequest& req
     auto* upstream = context_.upstreams->find(parts[0]);
     if (!upstream) co_return errorResponse("not_found", "no server named '" + parts[0] + "'");
     bool listed = false;
-    for (const auto& definition : upstream->tools()) listed = listed || toolName(definition) == parts[1];
+    for (const auto& definition : upstream->tools())
+      listed = listed || toolName(definition) == parts[1];
     if (!listed) {
-      co_return errorResponse("not_found", "'" + parts[0] + ":" + parts[1] +
-                                               "' is not listed by the server now");
+      co_return errorResponse(
+          "not_found", "'" + parts[0] + ":" + parts[1] + "' is not listed by the server now");
     }
     auto approved = co_await context_.controller->approveTool(parts[0], parts[1], "api");
     if (!approved) co_return fail(approved.error());
@@ -450,14 +453,13 @@ boost::asio::awaitable<HttpResponse> ManagementApi::tools(const HttpRequest& req
       if (parts.size() == 2 && name != parts[1]) continue;
       const auto* description = definition.if_contains("description");
       const auto* schema = definition.if_contains("inputSchema");
-      json::object tool{{"server", c.name},
-                        {"name", name},
-                        {"description", description && description->is_string()
-                                            ? *description
-                                            : json::value("")},
-                        {"input_schema", schema ? *schema : json::value(json::object{})},
-                        {"approval", approvalName(trust.access(c, definition))},
-                        {"findings", findingsJson(policy::scanTool(definition))}};
+      json::object tool{
+          {"server", c.name},
+          {"name", name},
+          {"description", description && description->is_string() ? *description : json::value("")},
+          {"input_schema", schema ? *schema : json::value(json::object{})},
+          {"approval", approvalName(trust.access(c, definition))},
+          {"findings", findingsJson(policy::scanTool(definition))}};
       if (const auto* annotations = definition.if_contains("annotations")) {
         tool["annotations"] = *annotations;
       }
@@ -612,9 +614,9 @@ boost::asio::awaitable<HttpResponse> ManagementApi::call(const HttpRequest& requ
   auto* upstream = context_.upstreams->find(server_name);
   if (!upstream) co_return errorResponse("not_found", "no server named '" + server_name + "'");
   if (context_.router->trust().quarantined(upstream->config())) {
-    co_return errorResponse("forbidden", policy::TrustPolicy::refusal(
-                                             policy::ToolAccess::kServerQuarantined,
-                                             server_name, tool_name));
+    co_return errorResponse("forbidden",
+                            policy::TrustPolicy::refusal(policy::ToolAccess::kServerQuarantined,
+                                                         server_name, tool_name));
   }
   if (upstream->state() == upstream::State::kReady) {
     bool listed = false;
@@ -632,8 +634,8 @@ boost::asio::awaitable<HttpResponse> ManagementApi::call(const HttpRequest& requ
   router::RequestContext call_context;
   call_context.mode = config::RoutingMode::kDirect;
   call_context.caller = "api";
-  json::value result =
-      co_await context_.router->callServerTool(call_context, server_name, tool_name, std::move(args));
+  json::value result = co_await context_.router->callServerTool(call_context, server_name,
+                                                                tool_name, std::move(args));
   co_return jsonResponse(result);
 }
 

@@ -3,10 +3,10 @@
 // backwards while the process lives).
 #include "api/metrics.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cstdio>
-#include <fmt/format.h>
 
 namespace mcpproxy::api {
 
@@ -61,8 +61,7 @@ std::string Metrics::render(const MetricsSnapshot& snapshot) const {
   for (const auto& [server, s] : series_) {
     std::string label = escapeLabel(server);
     line(fmt::format("mcpproxy_calls_total{{server=\"{}\",status=\"ok\"}} {}", label, s.ok));
-    line(fmt::format("mcpproxy_calls_total{{server=\"{}\",status=\"error\"}} {}", label,
-                     s.errors));
+    line(fmt::format("mcpproxy_calls_total{{server=\"{}\",status=\"error\"}} {}", label, s.errors));
   }
   line("# HELP mcpproxy_call_duration_seconds Latency of tool calls to upstream servers.");
   line("# TYPE mcpproxy_call_duration_seconds histogram");
@@ -71,11 +70,11 @@ std::string Metrics::render(const MetricsSnapshot& snapshot) const {
     std::uint64_t cumulative = 0;
     for (std::size_t i = 0; i < kBuckets.size(); ++i) {
       cumulative += s.buckets[i];
-      line(fmt::format("mcpproxy_call_duration_seconds_bucket{{server=\"{}\",le=\"{}\"}} {}",
-                       label, kBuckets[i], cumulative));
+      line(fmt::format("mcpproxy_call_duration_seconds_bucket{{server=\"{}\",le=\"{}\"}} {}", label,
+                       kBuckets[i], cumulative));
     }
-    line(fmt::format("mcpproxy_call_duration_seconds_bucket{{server=\"{}\",le=\"+Inf\"}} {}",
-                     label, s.count));
+    line(fmt::format("mcpproxy_call_duration_seconds_bucket{{server=\"{}\",le=\"+Inf\"}} {}", label,
+                     s.count));
     line(fmt::format("mcpproxy_call_duration_seconds_sum{{server=\"{}\"}} {}", label, s.sum));
     line(fmt::format("mcpproxy_call_duration_seconds_count{{server=\"{}\"}} {}", label, s.count));
   }

@@ -28,7 +28,7 @@ class Metrics {
  public:
   // Upper bounds of the latency buckets, in seconds (+Inf is implicit).
   static constexpr std::array<double, 14> kBuckets{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
-                                                   1,     2.5,  5,     10,   30,  60,  120};
+                                                   1,     2.5,  5,     10,   30,  60,   120};
 
   void recordCall(const std::string& server, bool ok, double seconds);
   // The whole page.

@@ -74,8 +74,7 @@ struct SocketServer::Impl : std::enable_shared_from_this<SocketServer::Impl> {
         HttpResponse too_large = errorResponse(
             "payload_too_large",
             "Request body exceeds " + std::to_string(options.max_body_bytes) + " bytes");
-        co_await writeResponse(stream, 11, std::move(too_large), false,
-                               options.keepalive_interval);
+        co_await writeResponse(stream, 11, std::move(too_large), false, options.keepalive_interval);
         break;
       }
       if (ec) break;
@@ -106,7 +105,9 @@ SocketServer::SocketServer(asio::any_io_executor executor, std::filesystem::path
                            RequestHandler& handler, SocketServerOptions options)
     : impl_(std::make_shared<Impl>(executor, std::move(path), handler, options)) {}
 
-SocketServer::~SocketServer() { stop(); }
+SocketServer::~SocketServer() {
+  stop();
+}
 
 Result<void> SocketServer::listen() {
   const std::string file = impl_->path.string();

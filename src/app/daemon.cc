@@ -183,15 +183,14 @@ int runServe(const ServeOptions& options) {
                       {"error", call.error}};
     events.publish("activity", data);
   });
-  std::map<const upstream::Upstream*, upstream::State> published_states;
+  // The last state published per server, and by which Upstream object (a restart replaces it).
+  std::map<std::string, std::pair<const upstream::Upstream*, upstream::State>, std::less<>>
+      published_states;
   upstreams.setObserver([&](upstream::Upstream& changed) {
-    if (upstreams.find(changed.name()) != &changed) {  // replaced or removed: old news
-      published_states.erase(&changed);
-      return;
-    }
-    auto [it, inserted] = published_states.try_emplace(&changed, changed.state());
-    if (inserted || it->second != changed.state()) {
-      it->second = changed.state();
+    if (upstreams.find(changed.name()) != &changed) return;  // replaced or removed: old news
+    auto& last = published_states[changed.name()];
+    if (last.first != &changed || last.second != changed.state()) {
+      last = {&changed, changed.state()};
       json::object data{{"name", changed.name()},
                         {"state", upstream::stateName(changed.state())},
                         {"last_error", changed.lastError()}};

@@ -335,15 +335,17 @@ protocol::Message Router::listTools(const protocol::Message& request) const {
     }
   }
   json::array page;
-  std::size_t end = std::min(tools_.size(), offset + options_.page_size);
-  for (std::size_t i = offset; i < end; ++i) page.push_back(tools_[i].definition);
-  // The upstream_servers proxy tool closes the last page (an upstream tool of that very name
-  // keeps it).
-  if (end == tools_.size() && managementAvailable() && !by_name_.contains("upstream_servers")) {
-    page.push_back(upstreamServersTool());
+  // The upstream_servers proxy tool follows the upstream tools (an upstream tool of that very
+  // name keeps it) and is paged like them.
+  const bool management = managementAvailable() && !by_name_.contains("upstream_servers");
+  const std::size_t total = tools_.size() + (management ? 1 : 0);
+  std::size_t end = std::min(total, offset + options_.page_size);
+  for (std::size_t i = offset; i < end; ++i) {
+    page.push_back(i < tools_.size() ? json::value(tools_[i].definition)
+                                     : json::value(upstreamServersTool()));
   }
   json::object result{{"tools", std::move(page)}};
-  if (end < tools_.size()) result["nextCursor"] = makeCursor(generation_, end);
+  if (end < total) result["nextCursor"] = makeCursor(generation_, end);
   return protocol::makeResult(request.id, std::move(result));
 }
 

@@ -65,7 +65,8 @@ describe('server-everything behind the proxy', () => {
         .map((name) => name.slice(server.length + 2));
       assert.deepEqual(exposed.sort(), upstream, `tools of ${server}`);
     }
-    assert.equal(names.length, upstream.length * 2, 'nothing else is listed');
+    assert.ok(names.includes('upstream_servers'), 'the management proxy tool (issue 6)');
+    assert.equal(names.length, upstream.length * 2 + 1, 'nothing else is listed');
   });
 
   test('tool definitions (schemas, descriptions, annotations) pass through unchanged', async () => {

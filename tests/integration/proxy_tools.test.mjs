@@ -33,6 +33,7 @@ const PROXY_TOOLS = [
   'read_cache',
   'retrieve_tools',
   'tools_stat',
+  'upstream_servers',
 ];
 
 describe('proxy tools on /mcp', () => {

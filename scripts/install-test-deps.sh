@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Installs what the tests need: GoogleTest, clang 16 + libFuzzer for the fuzz targets,
+# Installs what the tests need: GoogleTest, clang 16 + libFuzzer for the fuzz targets, chromium,
 # Node.js, and the pinned npm packages (real MCP servers and the official SDK client)
 # into the git-ignored folder .cache/npm; Node 22 and the official MCP conformance suite into
 # .cache/node22 and .cache/conf.
 source "$(dirname "$0")/lib.sh"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 apt_install_missing libgtest-dev libgmock-dev libbenchmark-dev clang-16 libclang-rt-16-dev clang-format
+# Debian's chromium for the browser tests (driven by playwright-core from the npm folder below).
+apt_install_missing chromium
 # Node.js: keep whatever node/npm the machine has (a NodeSource nodejs bundles npm and conflicts
 # with Debian's npm package); install Debian's only when they are missing.
 if ! command -v node >/dev/null; then apt_install_missing nodejs; fi

@@ -37,6 +37,7 @@
 #include "session/dispatcher.h"
 #include "session/session.h"
 #include "storage/store.h"
+#include "ui/assets.h"
 #include "upstream/manager.h"
 
 namespace mcpproxy::app {
@@ -285,6 +286,22 @@ int runServe(const ServeOptions& options) {
     api_context.max_body_bytes = cfg.max_request_bytes;
     api_context.max_json_depth = cfg.max_json_depth;
     management.emplace(api_context);
+    // GET /ui/*: the embedded web UI (ui/assets.h sets content type, ETag, no-cache and CSP).
+    management->setUiHandler([](std::string_view path, std::string_view if_none_match) {
+      ui::Response asset = ui::serve(path, if_none_match);
+      api::HttpResponse response;
+      response.status = asset.status;
+      response.content_type.clear();
+      for (const auto& [name, value] : asset.headers) {
+        if (name == "Content-Type") {
+          response.content_type = value;
+        } else {
+          response.headers.emplace_back(name, value);
+        }
+      }
+      response.body = asset.body;
+      return response;
+    });
     http->setManagement(&*management);
     api::SocketServerOptions socket_options;
     socket_options.max_body_bytes = cfg.max_request_bytes;

@@ -6,7 +6,8 @@
 //            latency percentiles of the calls that started after the warm-up.
 //   startup  Spawns a command (the proxy), and measures from just before the exec to the first
 //            200 answer of GET /healthz ("serving") and to the moment tools/list on /mcp/all
-//            lists at least --expect-tools tools ("ready"); then stops the process (SIGTERM,
+//            lists tools of at least --expect-servers servers (names "<server>__<tool>";
+//            "ready"); then stops the process (SIGTERM,
 //            SIGKILL after 10 s) and prints one JSON line. The process is also stopped on
 //            every failure.
 //
@@ -17,7 +18,7 @@
 //
 //   bench_load_client load --url http://127.0.0.1:P/mcp/all --tool echo__echo
 //                          [--concurrency 8] [--duration 3] [--warmup 0.5]
-//   bench_load_client startup --port P --expect-tools N [--timeout 30] [--log FILE] -- CMD ARGS
+//   bench_load_client startup --port P --expect-servers N [--timeout 30] [--log FILE] -- CMD ARGS
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -41,6 +42,7 @@
 #include <cstdio>
 #include <cstring>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -260,15 +262,15 @@ std::optional<json::value> messageOf(const http::response<http::string_body>& re
   return v;
 }
 
-// Tools listed on /mcp/all now (every page), or -1 when the proxy does not answer yet.
-long countTools(asio::io_context& io, const Target& t) {
+// Servers with tools listed on /mcp/all now (every page), or -1 when the proxy does not answer.
+long countServers(asio::io_context& io, const Target& t) {
   auto init = makePost(t, kInitialize, "");
   auto res = syncRequest(io, t.port, init);
   if (!res || res->result() != http::status::ok) return -1;
   std::string session((*res)["Mcp-Session-Id"]);
   auto note = makePost(t, kInitialized, session);
   syncRequest(io, t.port, note);
-  long count = 0;
+  std::set<std::string> servers;
   std::string cursor;
   for (int page = 0; page < 1000; ++page) {
     std::string params =
@@ -281,8 +283,14 @@ long countTools(asio::io_context& io, const Target& t) {
     if (!msg || !msg->is_object()) return -1;
     const auto* result = msg->as_object().if_contains("result");
     if (!result || !result->is_object()) return -1;
-    if (const auto* tools = result->as_object().if_contains("tools"); tools && tools->is_array())
-      count += static_cast<long>(tools->as_array().size());
+    if (const auto* tools = result->as_object().if_contains("tools"); tools && tools->is_array()) {
+      for (const auto& tool : tools->as_array()) {
+        const auto* name = tool.is_object() ? tool.as_object().if_contains("name") : nullptr;
+        if (!name || !name->is_string()) continue;
+        std::string_view n = name->as_string();
+        servers.emplace(n.substr(0, n.find("__")));
+      }
+    }
     const auto* next = result->as_object().if_contains("nextCursor");
     if (!next || !next->is_string()) break;
     cursor = std::string(next->as_string());
@@ -290,7 +298,7 @@ long countTools(asio::io_context& io, const Target& t) {
   auto del = makePost(t, "", session);
   del.method(http::verb::delete_);
   syncRequest(io, t.port, del);
-  return count;
+  return static_cast<long>(servers.size());
 }
 
 void stopChild(pid_t pid) {
@@ -306,7 +314,7 @@ void stopChild(pid_t pid) {
   ::waitpid(pid, &status, 0);
 }
 
-int runStartup(const std::string& port, long expect_tools, double timeout, const std::string& log,
+int runStartup(const std::string& port, long expect_servers, double timeout, const std::string& log,
                std::vector<std::string> command) {
   std::vector<char*> argv;
   for (auto& a : command) argv.push_back(a.data());
@@ -351,20 +359,20 @@ int runStartup(const std::string& port, long expect_tools, double timeout, const
   std::optional<double> ready_ms;
   long last = -1;
   Target all{"127.0.0.1", port, "/mcp/all"};
-  while (serving_ms && expect_tools > 0 && Clock::now() < deadline) {
-    last = countTools(io, all);
-    if (last >= expect_tools) {
+  while (serving_ms && expect_servers > 0 && Clock::now() < deadline) {
+    last = countServers(io, all);
+    if (last >= expect_servers) {
       ready_ms = ms(Clock::now());
       break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   stopChild(pid);
-  json::object out{{"pid", pid}, {"tools", last}};
+  json::object out{{"pid", pid}, {"servers", last}};
   if (serving_ms) out["serving_ms"] = *serving_ms;
   if (ready_ms) out["ready_ms"] = *ready_ms;
   std::printf("%s\n", json::serialize(out).c_str());
-  bool ok = serving_ms && (expect_tools <= 0 || ready_ms);
+  bool ok = serving_ms && (expect_servers <= 0 || ready_ms);
   if (!ok)
     std::fprintf(stderr, "bench_load_client: not ready within %.0f s (see %s)\n", timeout,
                  log.c_str());
@@ -375,7 +383,7 @@ int usage() {
   std::fprintf(stderr,
                "usage: bench_load_client load --url URL --tool NAME [--concurrency N] "
                "[--duration S] [--warmup S]\n"
-               "       bench_load_client startup --port P [--expect-tools N] [--timeout S] "
+               "       bench_load_client startup --port P [--expect-servers N] [--timeout S] "
                "[--log FILE] -- CMD ARGS...\n");
   return 2;
 }
@@ -388,7 +396,7 @@ int main(int argc, char** argv) {
   std::string url, tool = "echo", port, log = "/dev/null";
   int concurrency = 1;
   double duration = 3, warmup = 0.5, timeout = 30;
-  long expect_tools = 0;
+  long expect_servers = 0;
   std::vector<std::string> command;
   for (int i = 2; i < argc; ++i) {
     std::string_view flag = argv[i];
@@ -410,8 +418,8 @@ int main(int argc, char** argv) {
       warmup = std::stod(value);
     else if (flag == "--port")
       port = value;
-    else if (flag == "--expect-tools")
-      expect_tools = std::stol(value);
+    else if (flag == "--expect-servers")
+      expect_servers = std::stol(value);
     else if (flag == "--timeout")
       timeout = std::stod(value);
     else if (flag == "--log")
@@ -423,7 +431,7 @@ int main(int argc, char** argv) {
     return runLoad(url, tool, concurrency, duration, warmup);
   }
   if (mode == "startup" && !port.empty() && !command.empty()) {
-    return runStartup(port, expect_tools, timeout, log, std::move(command));
+    return runStartup(port, expect_servers, timeout, log, std::move(command));
   }
   return usage();
 }

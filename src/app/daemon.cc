@@ -10,6 +10,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -108,8 +109,17 @@ int runServe(const ServeOptions& options) {
   upstream_options.health_interval = cfg.health_interval;
   upstream_options.log_dir = data_dir / "logs";
   upstream_options.max_json_depth = cfg.max_json_depth;
+  // Upstream state changes come in bursts (70 servers starting together); one rebuild after
+  // the queued events rather than one per event: each rebuild rescans every tool once a new
+  // server's names appear, so per-event rebuilds made start-up quadratic.
+  bool rebuild_pending = false;
   upstream::UpstreamManager upstreams(executor, cfg.servers, upstream_options, [&] {
-    if (router && router->rebuild()) dispatcher->broadcastToolsChanged(sessions);
+    if (rebuild_pending) return;
+    rebuild_pending = true;
+    asio::post(executor, [&] {
+      rebuild_pending = false;
+      if (router && router->rebuild()) dispatcher->broadcastToolsChanged(sessions);
+    });
   });
   router::RouterOptions router_options;
   router_options.page_size = cfg.tools_page_size;

@@ -109,16 +109,18 @@ int runServe(const ServeOptions& options) {
   upstream_options.health_interval = cfg.health_interval;
   upstream_options.log_dir = data_dir / "logs";
   upstream_options.max_json_depth = cfg.max_json_depth;
-  // Upstream state changes come in bursts (70 servers starting together); one rebuild after
-  // the queued events rather than one per event: each rebuild rescans every tool once a new
-  // server's names appear, so per-event rebuilds made start-up quadratic.
+  // Upstream state changes come in bursts (70 servers starting together): one rebuild per
+  // 50 ms window rather than one per event. Each rebuild rescans every tool once a new server's
+  // names appear (cross-server findings), so per-event rebuilds made start-up quadratic.
   bool rebuild_pending = false;
+  asio::steady_timer rebuild_timer(executor);
   upstream::UpstreamManager upstreams(executor, cfg.servers, upstream_options, [&] {
     if (rebuild_pending) return;
     rebuild_pending = true;
-    asio::post(executor, [&] {
+    rebuild_timer.expires_after(std::chrono::milliseconds(50));
+    rebuild_timer.async_wait([&](boost::system::error_code ec) {
       rebuild_pending = false;
-      if (router && router->rebuild()) dispatcher->broadcastToolsChanged(sessions);
+      if (!ec && router && router->rebuild()) dispatcher->broadcastToolsChanged(sessions);
     });
   });
   router::RouterOptions router_options;
@@ -212,7 +214,12 @@ int runServe(const ServeOptions& options) {
             log::error("database: cannot read trust decisions: {}", trust.error().message);
           }
         }
-        upstreams.startAll();
+        // One upstream per turn of the event loop: spawning 70 children back to back kept
+        // the listening socket unanswered for ~250 ms; interleaved, /mcp serves at once.
+        for (const auto& upstream : upstreams.all()) {
+          upstream->start();
+          co_await asio::post(executor, asio::use_awaitable);
+        }
         if (!store) co_return;
         asio::steady_timer timer(executor);
         while (!shutting_down) {

@@ -115,6 +115,7 @@ struct LoadRun {
   Clock::time_point measure_from;
   Clock::time_point end;
   std::vector<double> micros;  // latencies of measured calls
+  std::size_t all_calls = 0;   // successful calls, warm-up included
   std::size_t errors = 0;
   std::size_t sessions = 0;
   std::string first_error;
@@ -181,6 +182,7 @@ asio::awaitable<void> worker(LoadRun& run, int index) {
                res.body().substr(0, 300));
       continue;
     }
+    ++run.all_calls;
     if (start >= run.measure_from && stop <= run.end)
       run.micros.push_back(std::chrono::duration<double, std::micro>(stop - start).count());
   }
@@ -213,6 +215,7 @@ int runLoad(const std::string& url, const std::string& tool, int concurrency, do
   json::object out{{"concurrency", concurrency},
                    {"sessions", run.sessions},
                    {"calls", calls},
+                   {"all_calls", run.all_calls},
                    {"errors", run.errors},
                    {"seconds", seconds},
                    {"calls_per_s", static_cast<double>(calls) / seconds},

@@ -63,9 +63,9 @@ using NameSet = std::unordered_set<std::string, NameHash, std::equal_to<>>;
 struct ScanContext::NameIndex {
   struct Group {
     NameSet words;  // lower-case names made of word bytes only
-    // Lower-case names with other bytes ('-', '.'), keyed by their leading run of word bytes.
-    std::unordered_map<std::string, std::vector<std::string>, NameHash, std::equal_to<>> by_head;
-    std::vector<std::string> headless;  // names starting with a non-word byte
+    // Lower-case names of word runs joined by '-' or '.' ("get-weather", "fetch.url").
+    NameSet joined;
+    std::vector<std::string> other;  // any other shape: searched one by one
   };
   Group tools, servers;
 };
@@ -876,7 +876,7 @@ class Scanner {
              (p + name.size() == l.size() || !isWordByte(l[p + name.size()]));
     };
     auto scan = [&](const ScanContext::NameIndex::Group& group, const char* what) {
-      if (!group.words.empty() || !group.by_head.empty()) {
+      if (!group.words.empty() || !group.joined.empty()) {
         for (std::size_t i = 0; i < l.size();) {
           if (!isWordByte(l[i])) {
             ++i;
@@ -887,15 +887,18 @@ class Scanner {
           std::string_view word(l.data() + i, j - i);
           if (word.size() >= 3 && word != self_ && group.words.contains(word))
             report(i, j - i, what);
-          if (auto it = group.by_head.find(word); it != group.by_head.end()) {
-            for (const std::string& name : it->second) {
-              if (name != self_ && endsWord(i, name)) report(i, name.size(), what);
-            }
+          // Candidates for joined names: this word plus following runs joined by '-' or '.'.
+          for (std::size_t e = j; !group.joined.empty() && e + 1 < l.size() &&
+                                  (l[e] == '-' || l[e] == '.') && isWordByte(l[e + 1]);) {
+            ++e;
+            while (e < l.size() && isWordByte(l[e])) ++e;
+            std::string_view candidate(l.data() + i, e - i);
+            if (candidate != self_ && group.joined.contains(candidate)) report(i, e - i, what);
           }
           i = j;
         }
       }
-      for (const std::string& ln : group.headless) {
+      for (const std::string& ln : group.other) {
         if (ln == self_) continue;
         forEach(l, ln, [&](std::size_t p) {
           bool left = p == 0 || !isWordByte(l[p - 1]);
@@ -1097,15 +1100,20 @@ void indexNames(ScanContext& context) {
     for (const std::string& n : names) {
       std::string ln = lowerAscii(n);
       if (ln.size() < 3) continue;
-      std::size_t head = 0;
-      while (head < ln.size() && isWordByte(ln[head])) ++head;
-      if (head == ln.size()) {
+      if (std::all_of(ln.begin(), ln.end(), isWordByte)) {
         group.words.insert(std::move(ln));
-      } else if (head == 0) {
-        group.headless.push_back(std::move(ln));
-      } else {
-        auto& list = group.by_head[ln.substr(0, head)];
-        if (std::find(list.begin(), list.end(), ln) == list.end()) list.push_back(std::move(ln));
+        continue;
+      }
+      // Word runs joined by single '-' or '.', starting and ending with a word byte.
+      bool joined = isWordByte(ln.front()) && isWordByte(ln.back());
+      for (std::size_t i = 0; joined && i < ln.size(); ++i) {
+        if (isWordByte(ln[i])) continue;
+        joined = (ln[i] == '-' || ln[i] == '.') && isWordByte(ln[i + 1]);
+      }
+      if (joined) {
+        group.joined.insert(std::move(ln));
+      } else if (std::find(group.other.begin(), group.other.end(), ln) == group.other.end()) {
+        group.other.push_back(std::move(ln));
       }
     }
   };

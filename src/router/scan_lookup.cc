@@ -35,35 +35,42 @@ void ScanLookup::invalidate() {
   mentions_.clear();
 }
 
+namespace {
+
+// Word runs joined by single '-' or '.', starting and ending with a word byte: the names the
+// word-by-word scan below can find.
+bool findableName(std::string_view name) {
+  if (name.empty() || !isWord(name.front()) || !isWord(name.back())) return false;
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    if (!isWord(name[i]) && !((name[i] == '-' || name[i] == '.') && isWord(name[i + 1])))
+      return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 void ScanLookup::ensure(const Upstreams& upstreams) {
   if (built_) return;
   built_ = true;
-  // Names that can be mentioned: 4+ bytes, starting with a word byte. Names with other bytes
-  // ('-', '.') span several words; they are found from their leading word.
-  std::unordered_map<std::string, std::vector<std::string>> by_head;
   for (const auto& upstream : upstreams) {
     for (const auto& tool : upstream->tools()) {
       std::string_view name = stringField(tool, "name");
       if (!name.empty()) servers_by_tool_[std::string(name)].push_back(upstream->name());
       std::string lname = lowerAscii(name);
-      std::size_t head = 0;
-      while (head < lname.size() && isWord(lname[head])) ++head;
-      if (lname.size() < 4 || head == 0) continue;
-      if (head < lname.size()) {
-        auto& list = by_head[lname.substr(0, head)];
-        if (std::find(list.begin(), list.end(), lname) == list.end()) list.push_back(lname);
-      }
-      mentions_.try_emplace(std::move(lname));
+      if (lname.size() >= 4 && findableName(lname)) mentions_.try_emplace(std::move(lname));
     }
   }
+  // Each description once, word by word: a word, or a word joined to the next ones by '-' or
+  // '.', that is some tool's name is a mention of it.
   for (const auto& upstream : upstreams) {
     for (const auto& tool : upstream->tools()) {
       std::string text = lowerAscii(stringField(tool, "description"));
       std::string tool_name(stringField(tool, "name"));
       std::set<std::string_view> seen;  // one entry per tool and name
-      auto mention = [&](std::string_view name) {
-        if (!seen.insert(name).second) return;
-        if (auto it = mentions_.find(std::string(name)); it != mentions_.end())
+      auto mention = [&](std::string_view candidate) {
+        if (candidate.size() < 4 || !seen.insert(candidate).second) return;
+        if (auto it = mentions_.find(std::string(candidate)); it != mentions_.end())
           it->second.emplace_back(upstream->name(), tool_name);
       };
       for (std::size_t i = 0; i < text.size();) {
@@ -73,15 +80,12 @@ void ScanLookup::ensure(const Upstreams& upstreams) {
         }
         std::size_t j = i;
         while (j < text.size() && isWord(text[j])) ++j;
-        std::string_view word(text.data() + i, j - i);
-        if (word.size() >= 4) mention(word);
-        if (auto it = by_head.find(std::string(word)); it != by_head.end()) {
-          for (const std::string& name : it->second) {
-            std::size_t end = i + name.size();
-            if (text.compare(i, name.size(), name) == 0 &&
-                (end >= text.size() || !isWord(text[end])))
-              mention(name);
-          }
+        mention(std::string_view(text.data() + i, j - i));
+        for (std::size_t e = j;
+             e + 1 < text.size() && (text[e] == '-' || text[e] == '.') && isWord(text[e + 1]);) {
+          ++e;
+          while (e < text.size() && isWord(text[e])) ++e;
+          mention(std::string_view(text.data() + i, e - i));
         }
         i = j;
       }
@@ -118,8 +122,8 @@ std::vector<std::pair<std::string, std::string>> ScanLookup::mentionsOf(
   ensure(upstreams);
   auto it = mentions_.find(lower_name);
   if (it != mentions_.end()) return it->second;
-  if (lower_name.size() < 4 || isWord(lower_name[0])) return {};
-  // A name starting with a non-word byte (rare): search the texts themselves.
+  if (lower_name.size() < 4 || findableName(lower_name)) return {};
+  // A name of another shape (rare): search the texts themselves.
   std::vector<std::pair<std::string, std::string>> out;
   for (const auto& upstream : upstreams) {
     for (const auto& tool : upstream->tools()) {

@@ -162,6 +162,28 @@ TEST(Scanner, CrossToolReferenceFromContext) {
   EXPECT_EQ(findRule(scanTool(benign, context), "cross-tool-reference"), nullptr);
 }
 
+// Names with '-' or '.' span several words; the word-by-word lookup finds them from their
+// first word, with the same whole-word rule, whether or not the context was indexed up front.
+TEST(Scanner, CrossToolReferenceIrregularNamesAndIndexedContext) {
+  ScanContext context;
+  context.other_tool_names = {"get-weather", "Fetch.Url", "send_email"};
+  context.other_server_names = {"my-files"};
+  auto tool = makeTool("Then call GET-WEATHER, or fetch.url; files live in my-files.");
+  auto partial = makeTool("Use get-weathers or prefetch.url or get-weather_now.");
+  for (bool indexed : {false, true}) {
+    ScanContext c = context;
+    if (indexed) indexNames(c);
+    ScanResult r = scanTool(tool, c);
+    std::vector<std::string> spans;
+    for (const Finding& f : r.findings) {
+      if (f.rule == "cross-tool-reference") spans.push_back(spanText(tool, f));
+    }
+    EXPECT_EQ(spans, (std::vector<std::string>{"GET-WEATHER", "fetch.url", "my-files"}))
+        << "indexed " << indexed;
+    EXPECT_EQ(findRule(scanTool(partial, c), "cross-tool-reference"), nullptr);
+  }
+}
+
 TEST(Scanner, InvisibleUnicode) {
   auto zw = makeTool("Adds numbers.\u200B\u200Bsecret");
   ScanResult r = scanTool(zw);

@@ -59,11 +59,16 @@ lint: deps
 	@run-clang-tidy-16 -quiet -p build/debug -extra-arg=-Wno-macro-redefined \
 	  -extra-arg=-D__cpp_concepts=202002L '$(CURDIR)/src/.*\.cc$$'
 
-# Benchmarks (Google Benchmark, release build); results and machine notes go to docs/benchmarks.md.
-bench: test-deps
+# Benchmarks (release build): bench/run.mjs reproduces every table of docs/benchmarks.md (about
+# 8 minutes; BENCH_RUNS=N runs per figure, default 5; name sections to run only those, e.g.
+# `make bench BENCH=latency`). Results also go to build/bench/results.{md,json}. Not in `make test`.
+BENCH ?=
+bench: deps
+	@scripts/install-bench-deps.sh
 	@cmake --preset release >/dev/null
-	@cmake --build --preset release -j $(JOBS) --target search_bench
-	@./build/release/search_bench
+	@cmake --build --preset release -j $(JOBS) --target mcpproxy search_bench bench_load_client \
+	  bench_echo_server mcp_fixture_server
+	@node bench/run.mjs $(BENCH)
 
 clean:
 	rm -rf build

@@ -11,6 +11,8 @@
 // "long" queries join three of them into one multi-step task.
 //
 //   ./build/release/search_bench [--benchmark_filter=Search]
+//   ./build/release/search_bench --write-corpus=N:FILE   (the N-tool corpus as JSONL, one tool
+//       a line named <server>_<tool>, for the end-to-end search benchmark in bench/run.mjs)
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
@@ -285,11 +287,12 @@ void BM_UpsertServer(benchmark::State& state) {
   }
 }
 
-BENCHMARK(BM_Build)->Arg(10000)->Arg(100000)->Iterations(1)->UseManualTime()->Unit(
+BENCHMARK(BM_Build)->Arg(1000)->Arg(10000)->Arg(100000)->Iterations(1)->UseManualTime()->Unit(
     benchmark::kMillisecond);
-BENCHMARK(BM_Search)->Arg(10000)->Arg(100000)->Iterations(2000)->UseManualTime()->Unit(
+BENCHMARK(BM_Search)->Arg(1000)->Arg(10000)->Arg(100000)->Iterations(2000)->UseManualTime()->Unit(
     benchmark::kMicrosecond);
 BENCHMARK(BM_SearchLongQuery)
+    ->Arg(1000)
     ->Arg(10000)
     ->Arg(100000)
     ->Iterations(500)
@@ -297,6 +300,35 @@ BENCHMARK(BM_SearchLongQuery)
     ->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_UpsertServer)->Arg(10000)->Arg(100000)->Iterations(20)->Unit(benchmark::kMillisecond);
 
+// Writes the `tools`-tool corpus to `path` as JSONL; returns false when the file cannot be written.
+bool writeCorpus(std::size_t tools, const std::string& path) {
+  std::ofstream out(path);
+  for (const auto& [server, list] : corpus(tools)) {
+    for (const ToolDocument& t : list) {
+      json::object o{{"name", server + "_" + t.name},
+                     {"description", t.description},
+                     {"inputSchema", t.input_schema}};
+      out << json::serialize(o) << '\n';
+    }
+  }
+  return static_cast<bool>(out);
+}
+
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (!arg.starts_with("--write-corpus=")) continue;
+    arg.remove_prefix(std::string_view("--write-corpus=").size());
+    auto colon = arg.find(':');
+    if (colon == std::string_view::npos) return 2;
+    std::size_t tools = std::stoul(std::string(arg.substr(0, colon)));
+    return writeCorpus(tools, std::string(arg.substr(colon + 1))) ? 0 : 1;
+  }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -10,6 +10,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -148,8 +149,19 @@ int runServe(const ServeOptions& options) {
                                     json::value params, std::shared_ptr<Cancellation> cancel) {
     return dispatcher->relayUnclaimed(std::move(method), std::move(params), std::move(cancel));
   };
+  // Upstream state changes come in bursts (70 servers starting together): one rebuild per
+  // 50 ms window rather than one per event. Each rebuild rescans every tool once a new server's
+  // names appear (cross-server findings), so per-event rebuilds made start-up quadratic.
+  bool rebuild_pending = false;
+  asio::steady_timer rebuild_timer(executor);
   upstream::UpstreamManager upstreams(executor, cfg.servers, upstream_options, [&] {
-    if (router && router->rebuild()) dispatcher->broadcastToolsChanged(sessions);
+    if (rebuild_pending) return;
+    rebuild_pending = true;
+    rebuild_timer.expires_after(std::chrono::milliseconds(50));
+    rebuild_timer.async_wait([&](boost::system::error_code ec) {
+      rebuild_pending = false;
+      if (!ec && router && router->rebuild()) dispatcher->broadcastToolsChanged(sessions);
+    });
   });
   router::RouterOptions router_options;
   router_options.page_size = cfg.tools_page_size;
@@ -344,7 +356,12 @@ int runServe(const ServeOptions& options) {
             log::error("database: cannot read trust decisions: {}", trust.error().message);
           }
         }
-        upstreams.startAll();
+        // One upstream per turn of the event loop: spawning 70 children back to back kept
+        // the listening socket unanswered for ~250 ms; interleaved, /mcp serves at once.
+        for (const auto& upstream : upstreams.all()) {
+          upstream->start();
+          co_await asio::post(executor, asio::use_awaitable);
+        }
         if (!store) co_return;
         asio::steady_timer timer(executor);
         while (!shutting_down) {

@@ -8,6 +8,7 @@
 
 #include <boost/json.hpp>
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,7 +43,17 @@ struct ScanResult {
 struct ScanContext {
   std::vector<std::string> other_tool_names;
   std::vector<std::string> other_server_names;
+
+  // The names above prepared for lookup (lower-case; names made only of word bytes in hash
+  // sets, so a text is checked word by word instead of name by name). Optional: indexNames()
+  // fills it once for a context that serves many scans (the router keeps one per server);
+  // without it scanTool builds its own.
+  struct NameIndex;
+  std::shared_ptr<const NameIndex> index;
 };
+
+// Fills context.index from the two name lists.
+void indexNames(ScanContext& context);
 
 // Scans one tool definition. Never fails: non-string or missing members are skipped, invalid
 // UTF-8 is reported, not trusted. Strings beyond kMaxScanBytes per field are scanned only up to

@@ -150,6 +150,7 @@ void Router::rememberTools(const upstream::Upstream& upstream) {
   if (known == fingerprint) return;
   known = fingerprint;
   scan_cache_.clear();  // shadowing findings depend on every server's tools
+  scan_lookup_.invalidate();
   if (!store_) return;
   store_->rememberServerTools(upstream.name(), upstream.tools());
 }
@@ -157,15 +158,7 @@ void Router::rememberTools(const upstream::Upstream& upstream) {
 policy::ScanResult Router::scan(const std::string& server, const json::object& definition) {
   std::string key = server + "/" + storage::toolHash(definition);
   if (auto it = scan_cache_.find(key); it != scan_cache_.end()) return it->second;
-  policy::ScanContext context;
-  for (const auto& upstream : upstreams_.all()) {
-    if (upstream->name() != server) context.other_server_names.push_back(upstream->name());
-    for (const auto& other : upstream->tools()) {
-      if (upstream->name() == server) continue;
-      context.other_tool_names.emplace_back(other.at("name").get_string());
-    }
-  }
-  auto result = policy::scanTool(definition, context);
+  auto result = policy::scanTool(definition, scan_lookup_.contextFor(server, upstreams_.all()));
   addShadowingFindings(server, definition, result);
   if (result.verdict != policy::Verdict::kPass) {
     std::string rules;
@@ -182,47 +175,30 @@ policy::ScanResult Router::scan(const std::string& server, const json::object& d
 }
 
 void Router::addShadowingFindings(const std::string& server, const json::object& definition,
-                                  policy::ScanResult& result) const {
+                                  policy::ScanResult& result) {
   // Shadowing is a finding on both sides: the same name on two servers (a model may call the
   // wrong one), and a tool whose name another server's description mentions (hijacking).
-  auto lower = [](std::string_view text) {
-    std::string out(text);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return std::tolower(c); });
-    return out;
-  };
+  // Looked up in scan_lookup_ (built once per change of any server's tools).
   std::string name(definition.at("name").get_string());
-  std::string lname = lower(name);
-  auto isWord = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  std::string lname = name;
+  std::transform(lname.begin(), lname.end(), lname.begin(),
+                 [](unsigned char c) { return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c; });
   bool found = false;
-  for (const auto& upstream : upstreams_.all()) {
-    if (upstream->name() == server) continue;
-    for (const auto& other : upstream->tools()) {
-      std::string other_name(other.at("name").get_string());
-      if (other_name == name) {
-        result.findings.push_back({"tool-shadowing", policy::Severity::kMedium, "name", 0,
-                                   name.size(),
-                                   "Server '" + upstream->name() +
-                                       "' also offers a tool with this name; a model may call "
-                                       "the wrong one."});
-        found = true;
-        continue;
-      }
-      const auto* description = other.if_contains("description");
-      if (lname.size() < 4 || !description || !description->is_string()) continue;
-      std::string text = lower(description->get_string());
-      for (auto at = text.find(lname); at != std::string::npos; at = text.find(lname, at + 1)) {
-        bool left = at == 0 || !isWord(text[at - 1]);
-        bool right = at + lname.size() >= text.size() || !isWord(text[at + lname.size()]);
-        if (!left || !right) continue;
-        result.findings.push_back({"cross-tool-reference", policy::Severity::kMedium, "name", 0,
-                                   name.size(),
-                                   "Tool '" + other_name + "' of server '" + upstream->name() +
-                                       "' mentions this tool by name in its description."});
-        found = true;
-        break;
-      }
-    }
+  for (const std::string& other_server : scan_lookup_.serversWithTool(name, upstreams_.all())) {
+    if (other_server == server) continue;
+    result.findings.push_back({"tool-shadowing", policy::Severity::kMedium, "name", 0, name.size(),
+                               "Server '" + other_server +
+                                   "' also offers a tool with this name; a model may call "
+                                   "the wrong one."});
+    found = true;
+  }
+  for (const auto& [other_server, other_name] : scan_lookup_.mentionsOf(lname, upstreams_.all())) {
+    if (other_server == server || other_name == name) continue;
+    result.findings.push_back({"cross-tool-reference", policy::Severity::kMedium, "name", 0,
+                               name.size(),
+                               "Tool '" + other_name + "' of server '" + other_server +
+                                   "' mentions this tool by name in its description."});
+    found = true;
   }
   if (found && result.verdict == policy::Verdict::kPass) {
     result.verdict = policy::Verdict::kWarn;

@@ -51,7 +51,10 @@ using std::chrono::milliseconds;
 namespace {
 
 constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
-constexpr std::size_t kMaxIdleConnections = 4;
+// Enough for one connection per concurrent request of a busy client: a smaller pool closes and
+// reopens a TCP connection per request under concurrency (measured: 32 concurrent calls through
+// a pool of 4 left ~9,000 sockets in TIME_WAIT and cut throughput to ~2,000 calls/s).
+constexpr std::size_t kMaxIdleConnections = 64;
 constexpr std::size_t kErrorBodyPreview = 200;
 constexpr milliseconds kDeleteTimeout{2000};
 constexpr milliseconds kGetRetryMin{1000};
@@ -226,6 +229,8 @@ struct State : std::enable_shared_from_this<State> {
                           "cannot connect to " + endpoint.host_header + ": " + cec.message());
     }
     conn->lowest().expires_never();
+    boost::system::error_code nodelay_ec;  // small JSON-RPC messages: no Nagle delay
+    conn->lowest().socket().set_option(tcp::no_delay(true), nodelay_ec);
     co_return conn;
   }
 

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <filesystem>
 #include <fstream>
@@ -160,6 +161,29 @@ TEST(Scanner, CrossToolReferenceFromContext) {
   EXPECT_EQ(scanTool(tool).verdict, Verdict::kPass);
   auto benign = makeTool("Resends email drafts.");
   EXPECT_EQ(findRule(scanTool(benign, context), "cross-tool-reference"), nullptr);
+}
+
+// Names with '-' or '.' span several words; the word-by-word lookup finds them from their
+// first word, with the same whole-word rule, whether or not the context was indexed up front.
+TEST(Scanner, CrossToolReferenceIrregularNamesAndIndexedContext) {
+  ScanContext context;
+  context.other_tool_names = {"get-weather", "Fetch.Url", "send_email"};
+  context.other_server_names = {"my-files"};
+  auto tool = makeTool("Then call GET-WEATHER, or fetch.url; files live in my-files.");
+  auto partial = makeTool("Use get-weathers or prefetch.url or get-weather_now.");
+  for (bool indexed : {false, true}) {
+    ScanContext c = context;
+    if (indexed) indexNames(c);
+    ScanResult r = scanTool(tool, c);
+    std::vector<std::string> spans;
+    for (const Finding& f : r.findings) {
+      if (f.rule == "cross-tool-reference") spans.push_back(spanText(tool, f));
+    }
+    std::sort(spans.begin(), spans.end());  // the result orders findings by severity
+    EXPECT_EQ(spans, (std::vector<std::string>{"GET-WEATHER", "fetch.url", "my-files"}))
+        << "indexed " << indexed;
+    EXPECT_EQ(findRule(scanTool(partial, c), "cross-tool-reference"), nullptr);
+  }
 }
 
 TEST(Scanner, InvisibleUnicode) {

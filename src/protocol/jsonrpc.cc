@@ -192,4 +192,11 @@ Message makeError(const RpcError& error) {
   return makeError(error.id, error.code, error.message, error.data);
 }
 
+std::optional<std::string> stringParam(const Message& request, std::string_view key) {
+  const json::object* params = request.params.if_object();
+  const json::value* value = params ? params->if_contains(key) : nullptr;
+  if (!value || !value->is_string()) return std::nullopt;
+  return std::string(value->get_string());
+}
+
 }  // namespace mcpproxy::protocol

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <expected>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,6 +55,9 @@ struct RpcError {
   json::value id;  // the request id when it could be read, else null
   json::value data;
 };
+
+// The string parameter `key` of a request (params.<key>), if it is there and a string.
+std::optional<std::string> stringParam(const Message& request, std::string_view key);
 
 // Parses bytes into a JSON value, enforcing size and depth limits. Errors are -32700.
 std::expected<json::value, RpcError> parseJson(std::string_view bytes, const Limits& limits);

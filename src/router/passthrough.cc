@@ -229,13 +229,12 @@ boost::asio::awaitable<upstream::Upstream*> Router::resourceOwner(const std::str
 }
 
 boost::asio::awaitable<protocol::Message> Router::subscription(const protocol::Message& request) {
-  const json::object* params = request.params.if_object();
-  const json::value* uri = params ? params->if_contains("uri") : nullptr;
-  if (!uri || !uri->is_string()) {
+  auto uri = protocol::stringParam(request, "uri");
+  if (!uri) {
     co_return protocol::makeError(request.id, kInvalidParams,
                                   "Invalid params: " + request.method + " needs a string \"uri\"");
   }
-  std::string key(uri->get_string());
+  std::string key = std::move(*uri);
   upstream::Upstream* upstream = co_await resourceOwner(key);
   if (!upstream) {
     // A URI no listing shows (a template instance): the first upstream that supports
@@ -255,7 +254,7 @@ boost::asio::awaitable<protocol::Message> Router::subscription(const protocol::M
     co_return protocol::makeError(request.id, protocol::rpc_error::kResourceNotFound,
                                   "Resource not found: " + key);
   }
-  auto response = co_await upstream->call(request.method, *params, upstream->callTimeout());
+  auto response = co_await upstream->call(request.method, request.params, upstream->callTimeout());
   if (!response) {
     co_return protocol::makeError(request.id, protocol::rpc_error::kInternalError,
                                   "mcpproxy: " + response.error().message);

@@ -146,13 +146,12 @@ protocol::Message Dispatcher::setLogLevel(Session& session, const protocol::Mess
 
 boost::asio::awaitable<protocol::Message> Dispatcher::subscription(
     Session& session, const protocol::Message& request) {
-  const json::object* params = request.params.if_object();
-  const json::value* uri = params ? params->if_contains("uri") : nullptr;
-  if (!uri || !uri->is_string()) {
+  auto uri = protocol::stringParam(request, "uri");
+  if (!uri) {
     co_return protocol::makeError(request.id, kInvalidParams,
                                   "Invalid params: " + request.method + " needs a string \"uri\"");
   }
-  std::string key(uri->get_string());
+  std::string key = std::move(*uri);
   bool subscribe = request.method == "resources/subscribe";
   if (!subscribe) {
     session.subscriptions().erase(key);

@@ -49,8 +49,11 @@ class Session {
   void setRoutingMode(config::RoutingMode mode) { routing_mode_ = mode; }
 
   router::RequestContext context(config::RoutingMode default_mode) const {
-    return router::RequestContext{protocol_version_, client_capabilities_,
-                                  routing_mode_.value_or(default_mode), id_.substr(0, 8)};
+    return router::RequestContext{
+        protocol_version_,   client_capabilities_, routing_mode_.value_or(default_mode),
+        id_.substr(0, 8),
+        /*channel=*/nullptr,
+        /*cancel=*/nullptr};
   }
 
   // Delivers a server-initiated message (a notification) to the client. The downstream

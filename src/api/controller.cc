@@ -396,7 +396,10 @@ boost::asio::awaitable<Outcome<json::object>> ConfigController::approve(std::str
   }
   if (context_.store) {
     // Tool definitions recorded by the router are written before this (one queue), so the
-    // approval pins what the server lists now.
+    // approval pins what the server lists now. Rebuilding first records a listing that arrived
+    // within the debounce window of upstream changes (daemon.cc), which would otherwise be
+    // missed and leave the tools "new, not approved".
+    if (context_.refresh) context_.refresh();
     auto done = co_await context_.store->setServerState(name, "approved", by);
     if (!done) co_return std::unexpected(Failure{"internal", done.error().message});
     co_await reloadTrust();

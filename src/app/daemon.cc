@@ -142,7 +142,6 @@ int runServe(const ServeOptions& options) {
   upstream_options.on_notification = [&](upstream::Upstream& upstream, const std::string& method,
                                          const json::value& params) {
     if (!dispatcher) return;
-    // The merged listings change with any upstream's: forget which upstream owns what.
     dispatcher->onUpstreamNotification(upstream.name(), method, params);
   };
   upstream_options.on_request = [&](upstream::Upstream& upstream, std::string method,

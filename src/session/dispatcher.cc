@@ -115,32 +115,23 @@ void Dispatcher::onClientNotification(Session& session, const protocol::Message&
 }
 
 protocol::Message Dispatcher::setLogLevel(Session& session, const protocol::Message& request) {
-  static constexpr std::string_view kLevels[] = {"debug", "info",     "notice", "warning",
-                                                 "error", "critical", "alert",  "emergency"};
-  const json::object* params = request.params.if_object();
-  const json::value* level = params ? params->if_contains("level") : nullptr;
-  auto rank = [](std::string_view name) {
-    for (int i = 0; i < 8; ++i) {
-      if (kLevels[i] == name) return i;
-    }
-    return -1;
-  };
-  if (!level || !level->is_string() || rank(level->get_string()) < 0) {
+  auto level = protocol::stringParam(request, "level");
+  if (!level || logLevelRank(*level) < 0) {
     return protocol::makeError(request.id, kInvalidParams,
                                "Invalid params: \"level\" must be one of debug, info, notice, "
                                "warning, error, critical, alert, emergency");
   }
-  session.setLogLevel(std::string(level->get_string()));
+  session.setLogLevel(*level);
   // Upstreams are shared by every client: they get the most verbose level any client asked
   // for, and each client's own level is applied when messages are forwarded.
-  int most_verbose = rank(level->get_string());
+  int most_verbose = logLevelRank(*level);
   if (sessions_) {
     sessions_->forEach([&](Session& other) {
-      int r = rank(other.logLevel());
+      int r = logLevelRank(other.logLevel());
       if (r >= 0) most_verbose = std::min(most_verbose, r);
     });
   }
-  router_.setUpstreamLogLevel(std::string(kLevels[most_verbose]));
+  router_.setUpstreamLogLevel(std::string(kLogLevels[most_verbose]));
   return protocol::makeResult(request.id, json::object{});
 }
 

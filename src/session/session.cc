@@ -6,6 +6,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <iterator>
 
 #include "common/log.h"
 #include "common/random.h"
@@ -68,24 +69,17 @@ bool Session::cancelInFlight(const std::string& id, std::string reason) {
   return true;
 }
 
-namespace {
-
-// RFC 5424 severities as MCP names them, least severe first.
-int logRank(std::string_view level) {
-  static constexpr std::string_view kLevels[] = {"debug", "info",     "notice", "warning",
-                                                 "error", "critical", "alert",  "emergency"};
-  for (int i = 0; i < 8; ++i) {
-    if (kLevels[i] == level) return i;
+int logLevelRank(std::string_view level) {
+  for (int i = 0; i < static_cast<int>(std::size(kLogLevels)); ++i) {
+    if (kLogLevels[i] == level) return i;
   }
   return -1;
 }
 
-}  // namespace
-
 bool Session::wantsLog(std::string_view level) const {
   if (log_level_.empty()) return true;
-  int wanted = logRank(log_level_);
-  int got = logRank(level);
+  int wanted = logLevelRank(log_level_);
+  int got = logLevelRank(level);
   return got < 0 || wanted < 0 || got >= wanted;
 }
 

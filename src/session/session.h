@@ -23,6 +23,12 @@ namespace mcpproxy::session {
 namespace json = boost::json;
 using Clock = std::chrono::steady_clock;
 
+// MCP log levels (RFC 5424 severities), least severe first.
+inline constexpr std::string_view kLogLevels[] = {"debug", "info",     "notice", "warning",
+                                                  "error", "critical", "alert",  "emergency"};
+// The index of `level` in kLogLevels, -1 when it is not a level.
+int logLevelRank(std::string_view level);
+
 // A request the proxy sent to the client on behalf of an upstream (sampling, elicitation,
 // roots), waiting for the client's answer.
 struct OutboundRequest {

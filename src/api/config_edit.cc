@@ -3,6 +3,7 @@
 
 #include <boost/json/serialize.hpp>
 
+#include "common/redact.h"
 #include "protocol/jsonrpc.h"
 
 namespace mcpproxy::api {
@@ -142,11 +143,6 @@ void pretty(const json::value& value, std::string& out, int indent) {
   out += json::serialize(value);
 }
 
-void redactValues(json::value* map) {
-  if (!map || !map->is_object()) return;
-  for (auto& [key, value] : map->get_object()) value = "***";
-}
-
 }  // namespace
 
 std::string prettyJson(const json::value& value) {
@@ -157,20 +153,9 @@ std::string prettyJson(const json::value& value) {
 }
 
 json::object redactDocument(json::object document) {
-  if (auto* key = document.if_contains("api_key"); key && key->is_string()) *key = "***";
-  auto* servers = document.if_contains("mcpServers");
-  auto redactEntry = [](json::value& entry) {
-    if (auto* object = entry.if_object()) {
-      redactValues(object->if_contains("env"));
-      redactValues(object->if_contains("headers"));
-    }
-  };
-  if (servers && servers->is_array()) {
-    for (auto& entry : servers->get_array()) redactEntry(entry);
-  } else if (servers && servers->is_object()) {
-    for (auto& [name, entry] : servers->get_object()) redactEntry(entry);
-  }
-  return document;
+  json::value value(std::move(document));
+  redactJsonSecrets(value);  // the one redaction rule (common/redact.h)
+  return std::move(value.as_object());
 }
 
 }  // namespace mcpproxy::api

@@ -10,6 +10,7 @@
 #include "api/config_edit.h"
 #include "common/log.h"
 #include "common/random.h"
+#include "common/redact.h"
 #include "storage/store.h"
 
 namespace mcpproxy::api {
@@ -44,17 +45,6 @@ bool sameConnection(const config::ServerConfig& a, const config::ServerConfig& b
 bool sameSettings(const config::ServerConfig& a, const config::ServerConfig& b) {
   return a.quarantined == b.quarantined && a.trust_mode == b.trust_mode && a.prefix == b.prefix &&
          a.call_timeout == b.call_timeout && a.unknown == b.unknown;
-}
-
-// "https://user:secret@host/x" -> "https://***@host/x": credentials never leave the proxy.
-std::string redactUrl(const std::string& url) {
-  std::size_t scheme = url.find("://");
-  if (scheme == std::string::npos) return url;
-  std::size_t start = scheme + 3;
-  std::size_t end = url.find_first_of("/?#", start);
-  std::size_t at = url.rfind('@', end == std::string::npos ? url.size() : end);
-  if (at == std::string::npos || at < start) return url;
-  return url.substr(0, start) + "***" + url.substr(at);
 }
 
 const config::ServerConfig* findServer(const config::Config& config, std::string_view name) {

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <boost/json/serialize.hpp>
 
+#include "common/redact.h"
 #include "protocol/sse.h"
 
 namespace mcpproxy::api {
@@ -25,7 +26,8 @@ void EventHub::publish(std::string_view name, const boost::json::object& data) {
   if (subscribers_.empty()) return;
   protocol::SseEvent event;
   event.event = std::string(name);
-  event.data = boost::json::serialize(data);
+  // Events reach browsers and scripts: the one redaction rule applies (common/redact.h).
+  event.data = redactText(boost::json::serialize(data));
   std::string frame = protocol::formatSseEvent(event);
   for (auto& subscriber : subscribers_) {
     if (subscriber->frames.size() >= kMaxQueuedFrames) subscriber->frames.pop_front();

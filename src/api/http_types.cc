@@ -17,6 +17,7 @@ int statusOf(std::string_view code) {
   if (code == "method_not_allowed") return 405;
   if (code == "conflict") return 409;
   if (code == "payload_too_large") return 413;
+  if (code == "headers_too_large") return 431;
   if (code == "unsupported_media_type") return 415;
   if (code == "unavailable") return 503;
   return 500;

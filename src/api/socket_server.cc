@@ -15,6 +15,7 @@
 #include <unordered_set>
 
 #include "api/beast_glue.h"
+#include "common/fd.h"
 #include "common/log.h"
 
 namespace mcpproxy::api {
@@ -24,6 +25,9 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using local = asio::local::stream_protocol;
 using LocalStream = beast::basic_stream<local>;
+
+// Request line and headers together; longer ones get 431.
+constexpr std::uint32_t kMaxHeaderBytes = 64 * 1024;
 
 struct SocketServer::Impl : std::enable_shared_from_this<SocketServer::Impl> {
   Impl(asio::any_io_executor ex, std::filesystem::path p, RequestHandler& h, SocketServerOptions o)
@@ -49,6 +53,7 @@ struct SocketServer::Impl : std::enable_shared_from_this<SocketServer::Impl> {
         log::warn("api socket: accept failed: {}", ec.message());
         continue;
       }
+      setCloseOnExec(socket.native_handle());
       if (connections.size() >= options.max_connections) {
         socket.close(ec);
         continue;
@@ -65,7 +70,7 @@ struct SocketServer::Impl : std::enable_shared_from_this<SocketServer::Impl> {
     while (!stopping) {
       http::request_parser<http::string_body> parser;
       parser.body_limit(options.max_body_bytes);
-      parser.header_limit(64 * 1024);
+      parser.header_limit(kMaxHeaderBytes);
       stream.expires_after(options.read_timeout);
       boost::system::error_code ec;
       co_await http::async_read(stream, buffer, parser,
@@ -74,6 +79,13 @@ struct SocketServer::Impl : std::enable_shared_from_this<SocketServer::Impl> {
         HttpResponse too_large = errorResponse(
             "payload_too_large",
             "Request body exceeds " + std::to_string(options.max_body_bytes) + " bytes");
+        co_await writeResponse(stream, 11, std::move(too_large), false, options.keepalive_interval);
+        break;
+      }
+      if (ec == http::error::header_limit) {
+        HttpResponse too_large =
+            errorResponse("headers_too_large",
+                          "Request headers exceed " + std::to_string(kMaxHeaderBytes) + " bytes");
         co_await writeResponse(stream, 11, std::move(too_large), false, options.keepalive_interval);
         break;
       }
@@ -120,6 +132,8 @@ Result<void> SocketServer::listen() {
   if (std::filesystem::exists(impl_->path, fs_ec)) {
     // A live daemon answers a connect; a file left by a crash refuses it and is replaced.
     local::socket probe(impl_->executor);
+    probe.open(local(), ec);
+    if (!ec) setCloseOnExec(probe.native_handle());
     probe.connect(local::endpoint(file), ec);
     if (!ec) {
       return makeError(ErrorCode::kUnavailable,
@@ -129,6 +143,7 @@ Result<void> SocketServer::listen() {
   }
   auto& acceptor = impl_->acceptor;
   acceptor.open(local(), ec);
+  if (!ec) setCloseOnExec(acceptor.native_handle());
   // The socket is created with the process umask; narrow it to the user before anyone can
   // connect (listen() comes after the chmod).
   mode_t old_mask = ::umask(0177);

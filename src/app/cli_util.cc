@@ -195,27 +195,6 @@ void pretty(const json::value& value, std::string& out, int indent) {
   }
 }
 
-bool looksSecret(std::string_view arg) {
-  auto eq = arg.find('=');
-  if (arg.starts_with("-") && eq != std::string_view::npos) {
-    std::string key(arg.substr(0, eq));
-    std::transform(key.begin(), key.end(), key.begin(), ::tolower);
-    for (const char* word : {"key", "token", "secret", "password", "auth"}) {
-      if (key.find(word) != std::string::npos) return true;
-    }
-    arg = arg.substr(eq + 1);
-  }
-  if (arg.starts_with("Bearer ")) return true;
-  // Long runs of letters and digits without path or URL punctuation: API keys, JWTs.
-  if (arg.size() < 24) return false;
-  if (arg.find('/') != std::string_view::npos || arg.find(':') != std::string_view::npos) {
-    return false;
-  }
-  std::size_t digits = 0;
-  for (char c : arg) digits += (c >= '0' && c <= '9');
-  return digits >= 4;
-}
-
 }  // namespace
 
 std::string prettyJson(const json::value& value) {
@@ -229,29 +208,6 @@ void printJson(const json::value& value) {
   std::string text = json::serialize(value);
   std::fwrite(text.data(), 1, text.size(), stdout);
   std::fputc('\n', stdout);
-}
-
-std::string redactUrl(std::string_view url) {
-  auto cut = url.find_first_of("?#");
-  if (cut == std::string_view::npos) return std::string(url);
-  return std::string(url.substr(0, cut)) + "?***";
-}
-
-std::string displayCommand(const std::string& command, const std::vector<std::string>& args) {
-  std::string out = command;
-  for (const auto& arg : args) {
-    out += ' ';
-    if (looksSecret(arg)) {
-      auto eq = arg.find('=');
-      out += arg.starts_with("-") && eq != std::string::npos ? arg.substr(0, eq + 1) + "***"
-                                                             : std::string("***");
-    } else if (arg.find(' ') != std::string::npos || arg.empty()) {
-      out += "'" + arg + "'";
-    } else {
-      out += arg;
-    }
-  }
-  return out;
 }
 
 void printTable(const std::vector<std::string>& header,
@@ -332,6 +288,8 @@ void printLineDiff(const std::string& a, const std::string& b, std::size_t conte
 }
 
 void printError(std::string_view message) {
+  // Messages relayed from the daemon may already name the proxy: one prefix is enough.
+  while (message.starts_with("mcpproxy: ")) message.remove_prefix(10);
   std::fprintf(stderr, "mcpproxy: %.*s\n", static_cast<int>(message.size()), message.data());
 }
 

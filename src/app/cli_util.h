@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/redact.h"  // redactUrl, displayCommand: the one redaction rule
 #include "common/result.h"
 #include "config/config.h"
 
@@ -69,13 +70,6 @@ std::string prettyJson(const boost::json::value& value);
 
 // Prints `value` as one JSON line on stdout.
 void printJson(const boost::json::value& value);
-
-// A URL without its query and fragment (which may carry tokens): "https://h/p?***".
-std::string redactUrl(std::string_view url);
-
-// Command and arguments for display; arguments that look like secrets (long random tokens,
-// "--token=...", "Bearer x") are shown as ***.
-std::string displayCommand(const std::string& command, const std::vector<std::string>& args);
 
 // Left-aligned columns separated by two spaces; the last column is not padded.
 void printTable(const std::vector<std::string>& header,

@@ -25,6 +25,7 @@
 
 #include "app/cli_util.h"
 #include "app/paths.h"
+#include "common/redact.h"
 #include "config/config.h"
 
 namespace mcpproxy::app {
@@ -287,15 +288,6 @@ fs::path connectFile(ClientKind kind) {
   return {};
 }
 
-bool isSensitiveKey(std::string key) {
-  std::transform(key.begin(), key.end(), key.begin(), ::tolower);
-  for (const char* word : {"token", "secret", "password", "apikey", "api_key", "api-key",
-                           "authorization", "credential"}) {
-    if (key.find(word) != std::string::npos) return true;
-  }
-  return false;
-}
-
 std::string tomlQuote(const std::string& s) {
   return json::serialize(json::string(s));  // TOML basic strings escape like JSON
 }
@@ -357,7 +349,9 @@ std::string redactToml(const std::string& text) {
     auto eq = line.find('=');
     if (!trimmed.starts_with("[") && !trimmed.starts_with("#") && eq != std::string::npos) {
       std::string key = line.substr(0, eq);
-      if (in_secret_table || isSensitiveKey(key) || key.find("env") != std::string::npos ||
+      key.erase(0, key.find_first_not_of(" \t\""));
+      key.erase(key.find_last_not_of(" \t\"") + 1);
+      if (in_secret_table || isSecretName(key) || key.find("env") != std::string::npos ||
           key.find("headers") != std::string::npos) {
         line = line.substr(0, eq + 1) + " ***";
       }
@@ -420,24 +414,6 @@ Result<ImportScan> readClientServers(ClientKind kind, const std::optional<fs::pa
                                                " configuration found (looked at " + looked + ")");
   }
   return scan;
-}
-
-void redactJson(json::value& value) {
-  if (value.is_array()) {
-    for (auto& element : value.get_array()) redactJson(element);
-    return;
-  }
-  if (!value.is_object()) return;
-  for (auto& [key_view, member] : value.get_object()) {
-    std::string key(key_view);
-    if ((key == "env" || key == "headers" || key == "http_headers") && member.is_object()) {
-      for (auto& [k, v] : member.get_object()) v = "***";
-    } else if (isSensitiveKey(key) && member.is_string()) {
-      member = "***";
-    } else {
-      redactJson(member);
-    }
-  }
 }
 
 Result<ConnectPlan> planConnect(ClientKind kind, const std::optional<fs::path>& file,
@@ -510,9 +486,9 @@ Result<ConnectPlan> planConnect(ClientKind kind, const std::optional<fs::path>& 
   servers->get_object()[target.entry_name] = std::move(entry);
   plan.after = prettyJson(root);
   // Redacted views of both trees, printed the same way, so the diff shows only what changed.
-  redactJson(before_tree);
+  redactJsonSecrets(before_tree);
   json::value after_tree = root;
-  redactJson(after_tree);
+  redactJsonSecrets(after_tree);
   plan.redacted_before = plan.existed ? prettyJson(before_tree) : "";
   plan.redacted_after = prettyJson(after_tree);
   if (plan.existed && original == root) plan.after = plan.before;  // already connected

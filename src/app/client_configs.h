@@ -67,7 +67,4 @@ struct ConnectTarget {
 Result<ConnectPlan> planConnect(ClientKind kind, const std::optional<std::filesystem::path>& file,
                                 const ConnectTarget& target);
 
-// Replaces sensitive values (env, headers, tokens, keys) in a JSON tree with "***".
-void redactJson(boost::json::value& value);
-
 }  // namespace mcpproxy::app

@@ -29,6 +29,8 @@
 #include "api/metrics.h"
 #include "api/socket_server.h"
 #include "app/paths.h"
+#include "common/crash.h"
+#include "common/fd.h"
 #include "common/log.h"
 #include "common/time_format.h"
 #include "config/config.h"
@@ -54,6 +56,7 @@ constexpr std::size_t kMaxSessions = 1000;
 }  // namespace
 
 int runServe(const ServeOptions& options) {
+  closeOnExecInherited();  // nothing the daemon holds travels on to an upstream (common/fd.h)
   // 1. Where things live.
   fs::path default_dir = homeDirectory() / ".mcpproxy";
   fs::path config_path = configPath(options.config_path, options.data_dir);
@@ -105,6 +108,7 @@ int runServe(const ServeOptions& options) {
     return 2;
   }
   log::init(log::Options{*level, options.log_file});
+  installFatalSignalHandlers();  // a crash leaves its reason and a backtrace in the log
   for (const auto& warning : warnings) log::warn("config: {}", warning);
 
   fs::path data_dir = !options.data_dir.empty() ? expandHome(options.data_dir)
@@ -355,12 +359,7 @@ int runServe(const ServeOptions& options) {
             log::error("database: cannot read trust decisions: {}", trust.error().message);
           }
         }
-        // One upstream per turn of the event loop: spawning 70 children back to back kept
-        // the listening socket unanswered for ~250 ms; interleaved, /mcp serves at once.
-        for (const auto& upstream : upstreams.all()) {
-          upstream->start();
-          co_await asio::post(executor, asio::use_awaitable);
-        }
+        co_await upstreams.startAllInTurns();
         if (!store) co_return;
         asio::steady_timer timer(executor);
         while (!shutting_down) {
@@ -380,6 +379,7 @@ int runServe(const ServeOptions& options) {
       asio::detached);
   log::info("starting {} upstream server(s)", upstreams.all().size());
   io.run();
+  log::shutdown();
   return 0;
 }
 

@@ -10,6 +10,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "common/fd.h"
+
 namespace mcpproxy::app {
 
 namespace asio = boost::asio;
@@ -52,7 +54,9 @@ Result<DaemonResponse> DaemonClient::request(std::string_view method, std::strin
   asio::io_context io(1);
   asio::local::stream_protocol::socket socket(io);
   boost::system::error_code ec;
-  socket.connect(asio::local::stream_protocol::endpoint(socket_path_.string()), ec);
+  socket.open(asio::local::stream_protocol(), ec);
+  if (!ec) setCloseOnExec(socket.native_handle());
+  if (!ec) socket.connect(asio::local::stream_protocol::endpoint(socket_path_.string()), ec);
   if (ec) {
     if (ec == asio::error::connection_refused || ec == asio::error::not_found ||
         ec.value() == ENOENT) {

@@ -136,7 +136,7 @@ json::object serverObject(const Standalone& s, const config::ServerConfig& serve
       {"protocol", config::protocolName(server.effectiveProtocol())},
       {"command", server.command},
       {"args", std::move(args)},
-      {"url", server.url},
+      {"url", redactUrl(server.url)},
       {"working_dir", server.working_dir},
       {"env_keys", std::move(env_keys)},
       {"header_keys", std::move(header_keys)},

@@ -7,6 +7,8 @@
 
 #include <cstdlib>
 
+#include "common/files.h"
+
 namespace mcpproxy::app {
 
 namespace fs = std::filesystem;
@@ -24,10 +26,10 @@ fs::path expandHome(const std::string& path) {
 }
 
 Result<void> ensurePrivateDirectory(const fs::path& dir) {
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) return makeError(ErrorCode::kIo, "cannot create " + dir.string() + ": " + ec.message());
-  ::chmod(dir.c_str(), 0700);  // best effort: it holds logs, the database and, later, secrets
+  // Every folder created on the way is 0700 (the data folder given with --data-dir too); the
+  // folder itself is narrowed even when it existed: it holds logs, the database and secrets.
+  if (auto made = makePrivateDirectories(dir); !made) return made;
+  ::chmod(dir.c_str(), 0700);  // best effort
   return {};
 }
 

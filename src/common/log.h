@@ -18,7 +18,14 @@ struct Options {
   std::string file;  // empty: stderr only
 };
 
+// Writes go through a background thread (a full queue drops the oldest messages rather than
+// block the event loop); the file is opened close-on-exec, mode 0600, appending.
 void init(const Options& options);
+// Drains queued messages (call before the process exits).
+void shutdown();
+// The log file's descriptor (-1 without a file), for the fatal-signal handler, which must write
+// without locks or allocation.
+int fileDescriptor();
 void setLevel(Level level);
 bool enabled(Level level);
 void write(Level level, std::string_view message);

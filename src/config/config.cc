@@ -17,6 +17,7 @@
 #include <set>
 #include <sstream>
 
+#include "common/files.h"
 #include "protocol/jsonrpc.h"
 
 namespace mcpproxy::config {
@@ -487,7 +488,7 @@ Result<Config> loadConfigFile(const std::filesystem::path& path,
 std::string defaultConfigText() {
   return R"({
   "listen": "127.0.0.1:8080",
-  "call_tool_timeout": "2m",
+  "call_tool_timeout": "50s",
   "mcpServers": []
 }
 )";
@@ -497,20 +498,7 @@ Result<void> writeFileAtomic(const std::filesystem::path& path, std::string_view
   std::error_code ec;
   std::filesystem::path dir = path.parent_path();
   if (!dir.empty()) {
-    // Missing parents are created one by one with mode 0700 (std::filesystem::create_directories
-    // would use 0777 minus the umask).
-    std::vector<std::filesystem::path> missing;
-    for (std::filesystem::path p = dir; !p.empty() && !std::filesystem::exists(p, ec);
-         p = p.parent_path()) {
-      missing.push_back(p);
-      if (p == p.parent_path()) break;
-    }
-    for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
-      if (::mkdir(it->c_str(), 0700) != 0 && errno != EEXIST) {
-        return makeError(ErrorCode::kIo,
-                         "cannot create " + it->string() + ": " + std::strerror(errno));
-      }
-    }
+    if (auto made = makePrivateDirectories(dir); !made) return made;
   }
   std::string temp = path.string() + ".tmp-" + std::to_string(::getpid());
   int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);

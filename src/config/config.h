@@ -68,7 +68,9 @@ struct Config {
   Secret api_key;
   std::vector<ServerConfig> servers;
 
-  milliseconds call_timeout{120'000};    // per tools/call
+  // Per tools/call. Below the official SDK clients' own 60 s request timeout, so a slow upstream
+  // ends in the proxy's clear "did not answer within 50 s" rather than the client's opaque one.
+  milliseconds call_timeout{50'000};
   milliseconds init_timeout{30'000};     // connect + initialize of an upstream
   milliseconds health_interval{30'000};  // ping period for ready upstreams; 0 disables
   milliseconds session_idle_timeout{3'600'000};

@@ -3,10 +3,14 @@
 // by the event loop thread, so there are no locks.
 #include "downstream/http_server.h"
 
+#include <fcntl.h>
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -22,6 +26,8 @@
 
 #include "api/beast_glue.h"
 #include "api/http_types.h"
+#include "common/cancellation.h"
+#include "common/fd.h"
 #include "common/log.h"
 #include "protocol/mcp.h"
 #include "protocol/sse.h"
@@ -38,8 +44,9 @@ using protocol::rpc_error::kInvalidRequest;
 
 namespace {
 
-constexpr std::size_t kMaxQueuedEvents = 1000;     // kept per stream for replay; oldest dropped
-constexpr std::size_t kMaxStreamsPerSession = 16;  // replayable streams kept per session
+constexpr std::uint32_t kMaxHeaderBytes = 64 * 1024;  // request line + headers; more gets 431
+constexpr std::size_t kMaxQueuedEvents = 1000;        // kept per stream for replay; oldest dropped
+constexpr std::size_t kMaxStreamsPerSession = 16;     // replayable streams kept per session
 constexpr std::uint64_t kRetryMs = 1000;  // the reconnect delay suggested in priming events
 constexpr std::string_view kSessionHeader = "Mcp-Session-Id";
 constexpr std::string_view kVersionHeader = "MCP-Protocol-Version";
@@ -93,6 +100,10 @@ struct OutStream {
   bool closed = false;      // ended for good without finishing (session gone, server stopping)
   bool attached = false;    // a connection is writing it now
   bool standalone = false;  // the session's GET (or legacy /sse) stream, not a POST reply
+  bool resumable = false;   // an SSE reply with event ids: a client may come back for it
+  bool grace_timer_running = false;
+  bool probe = false;                    // write a keepalive now: the connection is believed gone
+  std::shared_ptr<Cancellation> cancel;  // POST replies: ends the request when nobody waits
 
   void wake() { signal.cancel(); }
 
@@ -200,6 +211,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         socket.close(ec);
         continue;
       }
+      setCloseOnExec(socket.native_handle());
       socket.set_option(tcp::no_delay(true), ec);
       asio::co_spawn(executor, serveConnection(std::move(socket)), asio::detached);
     }
@@ -224,7 +236,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     while (!stopping) {
       http::request_parser<http::string_body> parser;
       parser.body_limit(options.max_body_bytes);
-      parser.header_limit(64 * 1024);
+      parser.header_limit(kMaxHeaderBytes);
       stream.expires_after(options.read_timeout);
       boost::system::error_code ec;
       co_await http::async_read(stream, buffer, parser,
@@ -238,6 +250,15 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
                                    : errorBody(nullptr, kInvalidRequest, too_large);
         co_await writeSimple(stream, 11, http::status::payload_too_large, "application/json",
                              std::move(body), false);
+        break;
+      }
+      if (ec == http::error::header_limit) {
+        // Answered, not just closed: a client (or a proxy in front) sees what went wrong.
+        std::string too_large =
+            "Request headers exceed " + std::to_string(kMaxHeaderBytes) + " bytes";
+        co_await writeSimple(stream, 11, http::status::request_header_fields_too_large,
+                             "application/json", errorBody(nullptr, kInvalidRequest, too_large),
+                             false);
         break;
       }
       if (ec) break;  // closed, timed out or malformed: nothing sensible to answer
@@ -576,7 +597,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       co_await out->signal.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       bool idle = !ec && !(out->done || out->closed || (stopping && out->standalone)) &&
                   (out->history.empty() || out->history.back().first <= cursor);
-      if (idle) ok = co_await writeChunk(stream, ": keepalive\n\n");
+      if (idle || std::exchange(out->probe, false)) {
+        ok = co_await writeChunk(stream, ": keepalive\n\n");
+      }
     }
     out->attached = false;
     streams.erase(out);
@@ -602,16 +625,26 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         std::make_shared<session::RequestChannel>(session, [weak](const protocol::Message& m) {
           if (auto target = weak.lock()) target->append(m);
         });
+    auto cancel = std::make_shared<Cancellation>();
+    out->cancel = cancel;
     asio::co_spawn(
         executor,
         [](session::Dispatcher& d, std::shared_ptr<session::Session> s, protocol::Message m,
-           std::shared_ptr<session::RequestChannel> c,
+           std::shared_ptr<session::RequestChannel> c, std::shared_ptr<Cancellation> cancel,
            std::shared_ptr<OutStream> target) -> asio::awaitable<void> {
-          target->response = co_await d.handle(std::move(s), std::move(m), std::move(c));
+          target->response =
+              co_await d.handle(std::move(s), std::move(m), std::move(c), std::move(cancel));
           target->done = true;
           target->wake();
-        }(dispatcher, session, std::move(message), std::move(channel), out),
+        }(dispatcher, session, std::move(message), std::move(channel), cancel, out),
         asio::detached);
+    // A client that goes away while its call runs must not leave the upstream working for
+    // nobody (a client-side timeout often ends in a disconnect, not notifications/cancelled).
+    auto watcher = watchDisconnect(stream.socket().native_handle(), out);
+    struct StopWatching {
+      std::shared_ptr<DisconnectWatch> watch;
+      ~StopWatching() { watch->stop(); }
+    } stop_watching{watcher};
 
     auto deadline = std::chrono::steady_clock::now() + options.sse_after;
     while (!out->done && out->history.empty() && !stopping &&
@@ -621,6 +654,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       co_await out->signal.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }
     if (out->done && out->history.empty()) {
+      watcher->stop();
       if (!out->response) {
         co_return co_await writeSimple(stream, req.version(), http::status::accepted, "", "", true);
       }
@@ -628,13 +662,76 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
                                      protocol::serialize(*out->response), true);
     }
     rememberStream(*session, out);
+    out->resumable = true;
     if (!co_await writeStreamHeader(stream, req.version(), {})) co_return false;
     if (wantsPriming(*session) && !co_await writePriming(stream, *out)) co_return false;
-    // A dropped connection is not a cancellation (spec): the call goes on, and its events wait
-    // for a GET with Last-Event-ID.
+    // A dropped connection is not a cancellation by itself (spec): the call goes on and its
+    // events wait for a GET with Last-Event-ID, for resume_grace (the watcher decides).
     bool ok = co_await pump(stream, out, 0, session.get());
-    (void)ok;
+    watcher->stop();
+    if (!ok && !out->done) cancelUnlessResumed(out);
     co_return false;  // an SSE reply's connection is not reused
+  }
+
+  // Watches a request's connection for the client closing it: a duplicate of the socket's
+  // descriptor waits for readability (the connection itself is not read while a request runs),
+  // and end-of-file or an error means the client left. Stopped once the answer is written.
+  struct DisconnectWatch {
+    explicit DisconnectWatch(asio::any_io_executor ex) : descriptor(ex) {}
+    asio::posix::stream_descriptor descriptor;
+    bool stopped = false;
+    void stop() {
+      stopped = true;
+      boost::system::error_code ignored;
+      descriptor.close(ignored);
+    }
+  };
+
+  std::shared_ptr<DisconnectWatch> watchDisconnect(int socket_fd, std::shared_ptr<OutStream> out) {
+    auto watch = std::make_shared<DisconnectWatch>(executor);
+    int fd = ::fcntl(socket_fd, F_DUPFD_CLOEXEC, 0);
+    if (fd < 0) return watch;
+    watch->descriptor.assign(fd);
+    asio::co_spawn(
+        executor,
+        [](std::shared_ptr<Impl> self, std::shared_ptr<DisconnectWatch> watch,
+           std::shared_ptr<OutStream> out) -> asio::awaitable<void> {
+          boost::system::error_code ec;
+          co_await watch->descriptor.async_wait(asio::posix::descriptor_base::wait_read,
+                                                asio::redirect_error(asio::use_awaitable, ec));
+          if (watch->stopped || ec || out->done) co_return;
+          char byte;
+          ssize_t n = ::recv(watch->descriptor.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+          if (n > 0) co_return;  // the client sent more (pipelining): it is still there
+          if (out->resumable) {
+            // The SSE reply's writer is idle between events: end this connection now (its next
+            // write fails at once) so the resume grace starts without waiting for a keepalive.
+            ::shutdown(watch->descriptor.native_handle(), SHUT_RDWR);
+            watch->stop();
+            out->probe = true;
+            out->wake();
+          } else if (out->cancel) {
+            watch->stop();
+            log::debug("http: client disconnected before its answer; cancelling the request");
+            out->cancel->cancel("the client disconnected");
+          }
+        }(shared_from_this(), watch, std::move(out)),
+        asio::detached);
+    return watch;
+  }
+
+  // After resume_grace, cancels the request unless a GET with Last-Event-ID took the stream
+  // up again or the answer came meanwhile (it then waits in the stream for the client).
+  void cancelUnlessResumed(std::shared_ptr<OutStream> out) {
+    if (out->grace_timer_running || !out->cancel) return;
+    out->grace_timer_running = true;
+    auto timer = std::make_shared<asio::steady_timer>(executor, options.resume_grace);
+    timer->async_wait([timer, out](boost::system::error_code ec) {
+      out->grace_timer_running = false;
+      if (ec || out->done || out->attached) return;
+      log::debug("http: client did not resume its stream; cancelling the request");
+      out->cancel->cancel("the client disconnected");
+    });
   }
 
   // JSON-RPC batches exist only in protocol 2025-03-26.
@@ -699,7 +796,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         bool standalone = out->id == standalone_ids[session->id()];
         if (standalone) attachSink(*session, out);
         bool ok = co_await pump(stream, out, parsed->second, session.get());
-        (void)ok;
+        if (!ok && !out->done) cancelUnlessResumed(out);
         if (standalone) detachSink(*session, out);
         co_return false;
       }
@@ -783,6 +880,7 @@ Result<unsigned short> HttpServer::listen() {
   tcp::endpoint endpoint(address, impl_->options.port);
   auto& acceptor = impl_->acceptor;
   acceptor.open(endpoint.protocol(), ec);
+  if (!ec) setCloseOnExec(acceptor.native_handle());
   if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) acceptor.bind(endpoint, ec);
   if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);

@@ -34,6 +34,10 @@ struct HttpServerOptions {
   // instead of a JSON body, so clients' header timeouts never cut a long tool call.
   std::chrono::milliseconds sse_after{1'000};
   std::chrono::milliseconds read_timeout{300'000};  // idle keep-alive connections
+  // A client that disconnects while its request runs has this long to resume the SSE reply
+  // (GET with Last-Event-ID) before the request is cancelled upstream. A request whose reply
+  // was not a stream yet cannot be resumed and is cancelled at once.
+  std::chrono::milliseconds resume_grace{10'000};
   std::chrono::milliseconds session_sweep_interval{60'000};
 };
 

@@ -2,9 +2,13 @@
 // here: the non-throwing Boost.JSON overloads are used throughout.
 #include "protocol/jsonrpc.h"
 
+#include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <boost/json/stream_parser.hpp>
 #include <cmath>
+
+#include "common/utf8.h"
 
 namespace mcpproxy::protocol {
 
@@ -21,9 +25,19 @@ std::expected<json::value, RpcError> parseJson(std::string_view bytes, const Lim
   boost::system::error_code ec;
   json::value value = json::parse(bytes, ec, json::storage_ptr(), options);
   if (ec) {
-    std::string reason = ec == json::error::too_deep
-                             ? "nesting deeper than " + std::to_string(limits.max_depth)
-                             : ec.message();
+    std::string reason;
+    if (ec == json::error::too_deep) {
+      reason = "nesting deeper than " + std::to_string(limits.max_depth);
+    } else {
+      // Boost.JSON says only "syntax error"; the offset (and whether the bytes there are not
+      // UTF-8 at all) tells a client what to fix.
+      json::stream_parser where(json::storage_ptr(), options);
+      boost::system::error_code ignored;
+      std::size_t consumed = where.write_some(bytes.data(), bytes.size(), ignored);
+      auto bad = firstInvalidUtf8(bytes.substr(0, std::min(bytes.size(), consumed + 4)));
+      reason = bad ? "invalid UTF-8 at byte " + std::to_string(*bad)
+                   : ec.message() + " at byte " + std::to_string(consumed);
+    }
     return std::unexpected(
         RpcError{rpc_error::kParseError, "Parse error: " + reason, nullptr, nullptr});
   }

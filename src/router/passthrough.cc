@@ -47,12 +47,13 @@ boost::asio::awaitable<Result<json::array>> Router::listEverything(upstream::Ups
   co_return all;
 }
 
-std::vector<upstream::Upstream*> Router::passthroughUpstreams(const char* capability) const {
-  std::vector<upstream::Upstream*> out;
+std::vector<std::shared_ptr<upstream::Upstream>> Router::passthroughUpstreams(
+    const char* capability) const {
+  std::vector<std::shared_ptr<upstream::Upstream>> out;
   for (const auto& upstream : upstreams_.all()) {
     if (!upstream->config().enabled || upstream->state() != upstream::State::kReady) continue;
     if (trust_.quarantined(upstream->config()) || !declares(*upstream, capability)) continue;
-    out.push_back(upstream.get());
+    out.push_back(upstream);
   }
   return out;
 }
@@ -61,7 +62,7 @@ boost::asio::awaitable<protocol::Message> Router::listMerged(const protocol::Mes
                                                              const char* capability,
                                                              const char* key) {
   json::array merged;
-  for (auto* upstream : passthroughUpstreams(capability)) {
+  for (const auto& upstream : passthroughUpstreams(capability)) {
     auto items = co_await listEverything(*upstream, request.method, key);
     if (!items) {
       // One broken server must not hide the others' resources.
@@ -109,19 +110,19 @@ boost::asio::awaitable<protocol::Message> Router::readResource(const RequestCont
     co_return protocol::makeError(request.id, kInvalidParams,
                                   "Invalid params: resources/read needs a string \"uri\"");
   }
-  std::vector<upstream::Upstream*> candidates;
+  std::vector<std::shared_ptr<upstream::Upstream>> candidates;
   if (auto owner = resource_owner_.find(std::string(uri->get_string()));
       owner != resource_owner_.end()) {
-    if (auto* upstream = upstreams_.find(owner->second);
+    if (auto upstream = upstreams_.findShared(owner->second);
         upstream && !trust_.quarantined(upstream->config())) {
-      candidates.push_back(upstream);
+      candidates.push_back(std::move(upstream));
     }
   }
   if (candidates.empty()) candidates = passthroughUpstreams("resources");
   protocol::Message last =
       protocol::makeError(request.id, protocol::rpc_error::kResourceNotFound,
                           "Resource not found: " + std::string(uri->get_string()));
-  for (auto* upstream : candidates) {
+  for (const auto& upstream : candidates) {
     json::object forwarded = *params;
     auto request_options = requestOptions(context, forwarded);
     auto response = co_await upstream->call("resources/read", std::move(forwarded),
@@ -239,13 +240,13 @@ boost::asio::awaitable<protocol::Message> Router::subscription(const protocol::M
   if (!upstream) {
     // A URI no listing shows (a template instance): the first upstream that supports
     // subscriptions gets it.
-    for (auto* candidate : passthroughUpstreams("resources")) {
+    for (const auto& candidate : passthroughUpstreams("resources")) {
       const auto* resources = candidate->serverInfo().capabilities.if_contains("resources");
       const auto* subscribe = resources && resources->is_object()
                                   ? resources->as_object().if_contains("subscribe")
                                   : nullptr;
       if (subscribe && subscribe->is_bool() && subscribe->get_bool()) {
-        upstream = candidate;
+        upstream = candidate.get();
         break;
       }
     }

@@ -187,7 +187,9 @@ class Router {
   boost::asio::awaitable<Result<json::array>> listEverything(upstream::Upstream& upstream,
                                                              const std::string& method,
                                                              const char* key);
-  std::vector<upstream::Upstream*> passthroughUpstreams(const char* capability) const;
+  // Shared: the callers await between uses, and a config change may remove an upstream then.
+  std::vector<std::shared_ptr<upstream::Upstream>> passthroughUpstreams(
+      const char* capability) const;
   boost::asio::awaitable<protocol::Message> listMerged(const protocol::Message& request,
                                                        const char* capability, const char* key);
   boost::asio::awaitable<protocol::Message> readResource(const RequestContext& context,

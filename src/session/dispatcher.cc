@@ -52,7 +52,7 @@ protocol::Message Dispatcher::initialize(Session& session, const protocol::Messa
 
 boost::asio::awaitable<std::optional<protocol::Message>> Dispatcher::handle(
     std::shared_ptr<Session> session, protocol::Message message,
-    std::shared_ptr<router::ClientChannel> channel) {
+    std::shared_ptr<router::ClientChannel> channel, std::shared_ptr<Cancellation> cancel) {
   session->touch();
   if (message.isNotification()) {
     onClientNotification(*session, message);
@@ -79,7 +79,7 @@ boost::asio::awaitable<std::optional<protocol::Message>> Dispatcher::handle(
     router::RequestContext context = session->context(default_mode_);
     context.channel =
         channel ? std::move(channel) : std::make_shared<RequestChannel>(session, nullptr);
-    context.cancel = std::make_shared<Cancellation>();
+    context.cancel = cancel ? std::move(cancel) : std::make_shared<Cancellation>();
     std::string key = json::serialize(message.id);
     session->addInFlight(key, context.cancel);
     auto response = co_await router_.handle(context, message);

@@ -24,10 +24,12 @@ class Dispatcher {
   // notifications and responses. `session` is shared because the client may end the session
   // (HTTP DELETE) while its request is still being served.
   // `channel` is where messages an upstream sends about this request go (the request's own
-  // stream); null means the session's sink.
+  // stream); null means the session's sink. `cancel`, when given, lets the transport end the
+  // request (the client disconnected); notifications/cancelled from the client fires it too.
   boost::asio::awaitable<std::optional<protocol::Message>> handle(
       std::shared_ptr<Session> session, protocol::Message message,
-      std::shared_ptr<router::ClientChannel> channel = nullptr);
+      std::shared_ptr<router::ClientChannel> channel = nullptr,
+      std::shared_ptr<Cancellation> cancel = nullptr);
 
   // Sends notifications/tools/list_changed to every initialized session.
   void broadcastToolsChanged(const SessionRegistry& sessions) const;

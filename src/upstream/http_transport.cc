@@ -35,6 +35,7 @@
 #include <set>
 #include <vector>
 
+#include "common/fd.h"
 #include "common/log.h"
 #include "protocol/jsonrpc.h"
 #include "protocol/sse.h"
@@ -219,7 +220,19 @@ struct State : std::enable_shared_from_this<State> {
     }
     active.insert(conn);
     conn->lowest().expires_after(options.connect_timeout);
-    auto [cec, ep] = co_await conn->lowest().async_connect(results, kAwait);
+    // Endpoint by endpoint, opening each socket ourselves so it is close-on-exec before the
+    // connect starts (common/fd.h): a child spawned meanwhile must not inherit it.
+    boost::system::error_code cec = asio::error::host_not_found;
+    for (const auto& entry : results) {
+      auto& socket = conn->lowest().socket();
+      boost::system::error_code ignored;
+      socket.close(ignored);
+      socket.open(entry.endpoint().protocol(), cec);
+      if (cec) continue;
+      setCloseOnExec(socket.native_handle());
+      std::tie(cec) = co_await conn->lowest().async_connect(entry.endpoint(), kAwait);
+      if (!cec || cec == beast::error::timeout) break;
+    }
     if (!cec && conn->tls) {
       std::tie(cec) = co_await conn->tls->async_handshake(ssl::stream_base::client, kAwait);
     }

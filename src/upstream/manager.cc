@@ -2,6 +2,7 @@
 #include "upstream/manager.h"
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -57,6 +58,16 @@ void UpstreamManager::startAll() {
   for (auto& upstream : upstreams_) upstream->start();
 }
 
+asio::awaitable<void> UpstreamManager::startAllInTurns() {
+  // A copy: add/detach/reorder during a turn must not invalidate what we iterate.
+  std::vector<std::shared_ptr<Upstream>> snapshot = upstreams_;
+  for (auto& upstream : snapshot) {
+    if (find(upstream->name()) != upstream.get()) continue;  // replaced or removed meanwhile
+    upstream->start();
+    co_await asio::post(executor_, asio::use_awaitable);
+  }
+}
+
 asio::awaitable<void> UpstreamManager::stopAll() {
   co_await stopMany(upstreams_);
 }
@@ -75,6 +86,13 @@ asio::awaitable<void> UpstreamManager::stopMany(std::vector<std::shared_ptr<Upst
     boost::system::error_code ec;
     co_await all_done.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
+}
+
+std::shared_ptr<Upstream> UpstreamManager::findShared(std::string_view name) const {
+  for (const auto& upstream : upstreams_) {
+    if (upstream->name() == name) return upstream;
+  }
+  return nullptr;
 }
 
 Upstream* UpstreamManager::find(std::string_view name) const {

@@ -22,10 +22,17 @@ class UpstreamManager {
 
   // Starts every upstream's supervision at once: slow servers do not delay the others.
   void startAll();
+  // The same, one upstream per turn of the event loop (spawning 70 children back to back kept
+  // the listening socket unanswered for ~250 ms). The list may change between turns (a config
+  // change through the API right after start-up): upstreams that were replaced or removed
+  // meanwhile are skipped, and ones already started by whoever added them are left alone.
+  boost::asio::awaitable<void> startAllInTurns();
   // Stops all upstreams concurrently and returns when every one has stopped.
   boost::asio::awaitable<void> stopAll();
 
   Upstream* find(std::string_view name) const;
+  // The same, for callers that hold it across a suspension.
+  std::shared_ptr<Upstream> findShared(std::string_view name) const;
   boost::asio::any_io_executor executor() const { return executor_; }
 
   // --- Runtime changes (the management API and config reload, issue 6) ---

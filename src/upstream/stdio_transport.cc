@@ -448,6 +448,9 @@ class StdioTransport final : public Transport {
     posix_spawn_file_actions_adddup2(&actions, in->read.fd, STDIN_FILENO);
     posix_spawn_file_actions_adddup2(&actions, out->write.fd, STDOUT_FILENO);
     posix_spawn_file_actions_adddup2(&actions, err->write.fd, STDERR_FILENO);
+    // Everything above stderr is closed in the child even if some descriptor lacks
+    // FD_CLOEXEC: an upstream must never hold the proxy's sockets or files (common/fd.h).
+    posix_spawn_file_actions_addclosefrom_np(&actions, 3);
     if (!s.options.working_dir.empty()) {
       posix_spawn_file_actions_addchdir_np(&actions, s.options.working_dir.c_str());
     }

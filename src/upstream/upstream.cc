@@ -12,6 +12,7 @@
 
 #include "common/log.h"
 #include "common/random.h"
+#include "common/redact.h"
 #include "upstream/http_transport.h"
 #include "upstream/stdio_transport.h"
 
@@ -46,6 +47,8 @@ Upstream::Upstream(asio::any_io_executor executor, config::ServerConfig config,
       done_(executor) {}
 
 void Upstream::start() {
+  if (started_ || stopping_) return;
+  started_ = true;
   if (!config_.enabled) {
     setState(State::kDisabled);
     return;
@@ -78,9 +81,13 @@ std::string Upstream::describeState() const {
 }
 
 void Upstream::setState(State state, std::string error) {
+  // What went wrong is shown to people (CLI, API, events): redacted at the source. A server
+  // that is ready again has no current error.
+  if (!error.empty()) error = redactText(error);
   bool changed = state != state_ || (!error.empty() && error != last_error_);
   state_ = state;
   if (!error.empty()) last_error_ = std::move(error);
+  if (state == State::kReady) last_error_.clear();
   if (state != State::kReady) tools_.clear();
   for (auto* waiter : state_waiters_) waiter->cancel();
   if (changed && on_change_) on_change_(*this);

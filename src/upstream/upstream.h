@@ -54,8 +54,10 @@ class Upstream : public std::enable_shared_from_this<Upstream> {
   Upstream(boost::asio::any_io_executor executor, config::ServerConfig config,
            UpstreamOptions options, ChangeHandler on_change);
 
-  // Starts the supervision loop (a disabled server stays kDisabled).
+  // Starts the supervision loop (a disabled server stays kDisabled). Only the first call does
+  // anything, and none after stop(): a replaced or removed upstream never comes back to life.
   void start();
+  bool started() const { return started_; }
   // Stops the loop, fails in-flight calls and closes the connection (stops the process).
   boost::asio::awaitable<void> stop();
 
@@ -108,6 +110,7 @@ class Upstream : public std::enable_shared_from_this<Upstream> {
   ServerInfo server_info_;
   // Shared with in-flight calls, which may outlive a reconnect that replaces it.
   std::shared_ptr<UpstreamClient> client_;
+  bool started_ = false;
   bool stopping_ = false;
   bool loop_running_ = false;
   bool connection_lost_ = false;

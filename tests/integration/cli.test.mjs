@@ -95,7 +95,7 @@ describe('mcpproxy import', () => {
     });
     assert.equal(r.code, 0, r.stderr);
     assertNoSecrets(r);
-    assert.match(r.stdout, /sentry\s+http\s+https:\/\/mcp\.sentry\.dev\/mcp\?\*\*\*\s+Authorization/);
+    assert.match(r.stdout, /sentry\s+http\s+https:\/\/mcp\.sentry\.dev\/mcp\?token=\*\*\*\s+Authorization/);
     assert.match(r.stdout, /postgres .*PGPASSWORD.*added/);
     // The second project's "postgres" collides with the first: skipped and said so.
     assert.match(r.stdout, /postgres .*duplicate/);

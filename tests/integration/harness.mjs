@@ -8,6 +8,7 @@
 //   NPM_DIR       .cache/npm with the pinned SDK and servers (scripts/install-test-deps.sh)
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { after } from 'node:test';
@@ -450,4 +451,32 @@ export function callTool(client, name, args = {}, { timeout = 30000, signal } = 
     timeout + 5000,
     `tools/call ${name}`,
   );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The management API.
+
+/** One request over the Unix socket (no API key). */
+export function socketRequest(socketPath, method, urlPath, body) {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const req = http.request(
+      {
+        socketPath,
+        method,
+        path: urlPath,
+        headers: payload ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) } : {},
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode, text, json: text ? JSON.parse(text) : undefined }));
+      },
+    );
+    req.on('error', reject);
+    req.setTimeout(10000, () => req.destroy(new Error('socket request timed out')));
+    if (payload) req.write(payload);
+    req.end();
+  });
 }

@@ -5,7 +5,6 @@
 // quarantine rule through /mcp and /mcp/all.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 
@@ -19,6 +18,7 @@ import {
   makeTempDir,
   onCleanup,
   sleep,
+  socketRequest,
   startProcess,
   startProxy,
   stopProcess,
@@ -61,31 +61,6 @@ function assertError(res, status, code) {
   assert.equal(res.json?.error?.code, code, res.text);
   assert.equal(typeof res.json.error.message, 'string');
   assert.ok(res.json.error.message.length > 0);
-}
-
-/** One request over the Unix socket (no API key). */
-function socketRequest(socketPath, method, urlPath, body) {
-  return new Promise((resolve, reject) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = http.request(
-      {
-        socketPath,
-        method,
-        path: urlPath,
-        headers: payload ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) } : {},
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk) => (text += chunk));
-        res.on('end', () => resolve({ status: res.statusCode, text, json: text ? JSON.parse(text) : undefined }));
-      },
-    );
-    req.on('error', reject);
-    req.setTimeout(10000, () => req.destroy(new Error('socket request timed out')));
-    if (payload) req.write(payload);
-    req.end();
-  });
 }
 
 /** Subscribes to GET /events; collects { event, data } records. */
@@ -233,7 +208,7 @@ describe('management API', () => {
     assert.equal(fx.protocol, 'stdio');
     assert.deepEqual(fx.env_keys, ['FIXTURE_SECRET']);
     assert.equal(fx.prefix, 'fx__');
-    assert.equal(fx.call_timeout_ms, 120000);
+    assert.equal(fx.call_timeout_ms, 50000);
     assert.ok(!list.text.includes('value-that-must-not-leak'));
     assertError(await api(proxy, 'GET', '/api/v1/servers/nope'), 404, 'not_found');
   });

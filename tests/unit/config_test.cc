@@ -55,7 +55,7 @@ TEST(ConfigParse, EmptyObjectGivesDefaults) {
   EXPECT_EQ(c.data_dir, "");
   EXPECT_TRUE(c.api_key.empty());
   EXPECT_TRUE(c.servers.empty());
-  EXPECT_EQ(c.call_timeout, 120s);
+  EXPECT_EQ(c.call_timeout, 50s);
   EXPECT_EQ(c.init_timeout, 30s);
   EXPECT_EQ(c.health_interval, 30s);
   EXPECT_EQ(c.session_idle_timeout, 1h);
@@ -116,7 +116,7 @@ TEST(ConfigParse, DefaultConfigTextParses) {
   Config c = parseOk(defaultConfigText(), &warnings);
   EXPECT_TRUE(warnings.empty());
   EXPECT_EQ(c.listen, "127.0.0.1:8080");
-  EXPECT_EQ(c.call_timeout, 2min);
+  EXPECT_EQ(c.call_timeout, 50s);
   EXPECT_TRUE(c.servers.empty());
   EXPECT_FALSE(c.servers_as_object);
 }

@@ -13,6 +13,7 @@
 
 #include "api/config_edit.h"
 #include "common/time_format.h"
+#include "policy/cross_server.h"
 #include "policy/scanner.h"
 #include "protocol/jsonrpc.h"
 #include "storage/store.h"
@@ -548,16 +549,13 @@ HttpResponse ManagementApi::securityScan(const HttpRequest& request) {
   }
   json::array findings;
   const auto& all = context_.upstreams->all();
+  policy::ToolUniverse universe;  // every server together: cross-server findings
+  for (const auto& upstream : all) universe.push_back({upstream->name(), upstream->tools()});
+  policy::CrossServerIndex index(universe);
   for (const auto& upstream : all) {
     if (!only.empty() && upstream->name() != only) continue;
-    policy::ScanContext scan_context;  // the other servers: shadowing, cross-references
-    for (const auto& other : all) {
-      if (other->name() == upstream->name()) continue;
-      scan_context.other_server_names.push_back(other->name());
-      for (const auto& t : other->tools()) scan_context.other_tool_names.push_back(toolName(t));
-    }
     for (const auto& definition : upstream->tools()) {
-      auto result = policy::scanTool(definition, scan_context);
+      auto result = policy::scanInUniverse(upstream->name(), definition, index);
       for (const auto& f : result.findings) {
         findings.push_back(json::object{{"server", upstream->name()},
                                         {"tool", result.name},

@@ -127,12 +127,14 @@ int main(int argc, char** argv) {
   CLI::App* events_cmd = security_cmd->add_subcommand("events", "Quarantines, approvals, changes");
   std::string scan_file;
   bool scan_json = false;
+  bool scan_with_config = false;
   CLI::App* scan_cmd = security_cmd->add_subcommand(
-      "scan", "Scan tool definitions from a file for poisoning (no daemon needed)");
-  scan_cmd
-      ->add_option("--tools-file", scan_file,
-                   "A JSON array of tools, or a tools/list result {\"tools\": [...]}")
-      ->required();
+      "scan", "Scan tool definitions for poisoning: a file, or the configured servers together");
+  scan_cmd->add_option("--tools-file", scan_file,
+                       "A JSON array of tools, or a tools/list result {\"tools\": [...]}");
+  scan_cmd->add_flag("--with-config", scan_with_config,
+                     "Scan the configured servers' recorded tools together, as the daemon does "
+                     "(with --tools-file: that file's tools next to them)");
   scan_cmd->add_flag("--json", scan_json, "Print JSON");
   CLI::App* report_cmd =
       security_cmd->add_subcommand("report", "Scanner verdicts on the recorded tool definitions");
@@ -145,7 +147,8 @@ int main(int argc, char** argv) {
     cmd->add_option("--limit", trust.limit, "How many (default 50)");
     cmd->add_flag("--json", trust.json, "Print JSON");
   }
-  for (CLI::App* cmd : {diff_cmd, approve_tool_cmd, events_cmd, activity_list_cmd, report_cmd}) {
+  for (CLI::App* cmd :
+       {diff_cmd, approve_tool_cmd, events_cmd, activity_list_cmd, report_cmd, scan_cmd}) {
     dataFlags(cmd);
   }
 
@@ -209,7 +212,17 @@ int main(int argc, char** argv) {
     return mcpproxy::app::runToolsApprove(trust);
   }
   if (*events_cmd) return mcpproxy::app::runSecurityEvents(trust);
-  if (*scan_cmd) return mcpproxy::policy::runScanCommand(scan_file, scan_json);
+  if (*scan_cmd) {
+    if (scan_with_config) {
+      trust.json = scan_json;
+      return mcpproxy::app::runSecurityScanWithConfig(trust, scan_file);
+    }
+    if (scan_file.empty()) {
+      std::fprintf(stderr, "mcpproxy: give --tools-file FILE, --with-config, or both\n");
+      return mcpproxy::app::kExitUsage;
+    }
+    return mcpproxy::policy::runScanCommand(scan_file, scan_json);
+  }
   if (*report_cmd) return mcpproxy::app::runSecurityReport(trust);
   if (*activity_list_cmd) return mcpproxy::app::runActivityList(trust);
   if (*serve_cmd) return mcpproxy::app::runServe(serve);

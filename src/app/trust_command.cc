@@ -7,12 +7,16 @@
 #include <boost/json/serialize.hpp>
 #include <cstdio>
 #include <ctime>
+#include <functional>
+#include <map>
+#include <set>
 
 #include "app/cli_util.h"
 #include "app/paths.h"
 #include "common/log.h"
 #include "common/time_format.h"
 #include "config/config.h"
+#include "policy/cross_server.h"
 #include "policy/scanner.h"
 #include "storage/store.h"
 #include "storage/tool_hash.h"
@@ -261,6 +265,90 @@ int runActivityList(const TrustOptions& options) {
   return 0;
 }
 
+namespace {
+
+// The definitions the daemon recorded, grouped by server (only those `keep` accepts, when given)
+// and indexed for the cross-server checks.
+struct RecordedUniverse {
+  std::map<std::string, std::vector<json::object>> by_server;
+  policy::CrossServerIndex index;
+
+  RecordedUniverse(const std::vector<storage::ToolRecord>& records,
+                   const std::function<bool(const std::string&)>& keep,
+                   const std::pair<std::string, const json::array*>& extra = {}) {
+    for (const auto& record : records) {
+      if (record.present && (!keep || keep(record.server))) {
+        by_server[record.server].push_back(record.definition);
+      }
+    }
+    if (extra.second) {
+      auto& tools = by_server[extra.first];
+      for (const auto& t : *extra.second) tools.push_back(t.get_object());
+    }
+    policy::ToolUniverse universe;
+    for (const auto& [server, definitions] : by_server) universe.push_back({server, definitions});
+    index = policy::CrossServerIndex(universe);
+  }
+};
+
+}  // namespace
+
+int runSecurityScanWithConfig(const TrustOptions& options, const std::string& tools_file) {
+  log::init(log::Options{log::Level::kWarn, ""});
+  auto path = configPath(options.config_path, options.data_dir);
+  std::vector<std::string> warnings;
+  auto cfg = config::loadConfigFile(path, warnings);
+  if (!cfg) {
+    std::fprintf(stderr, "mcpproxy: %s\n", cfg.error().message.c_str());
+    return 1;
+  }
+  json::array file_tools;
+  std::string candidate;
+  if (!tools_file.empty()) {
+    std::string why;
+    if (!policy::loadToolsFile(tools_file, file_tools, why)) {
+      std::fprintf(stderr, "mcpproxy security scan: %s\n", why.c_str());
+      return 2;
+    }
+    candidate = fs::path(tools_file).stem().string();
+  }
+  std::set<std::string> configured;
+  for (const auto& server : cfg->servers) {
+    if (server.enabled) configured.insert(server.name);  // the daemon starts only these
+  }
+  if (!candidate.empty()) {
+    while (configured.contains(candidate)) candidate += "-file";
+  }
+  auto db = openDb(options);
+  if (!db) return 1;
+  auto tools = db->run(db->store->tools());
+  if (!tools) {
+    std::fprintf(stderr, "mcpproxy: cannot read the database\n");
+    return 1;
+  }
+  RecordedUniverse universe(*tools,
+                            [&](const std::string& server) { return configured.contains(server); },
+                            {candidate, candidate.empty() ? nullptr : &file_tools});
+  std::vector<policy::ScanResult> results;
+  for (const auto& [server, definitions] : universe.by_server) {
+    if (!candidate.empty() && server != candidate) continue;
+    for (const auto& definition : definitions) {
+      results.push_back(policy::scanInUniverse(server, definition, universe.index));
+      results.back().name = server + ":" + results.back().name;
+    }
+  }
+  for (const auto& server : configured) {
+    if (!universe.by_server.contains(server)) {
+      std::fprintf(stderr,
+                   "mcpproxy: no recorded tools for '%s' (it has not listed its tools to the "
+                   "daemon yet)\n",
+                   server.c_str());
+    }
+  }
+  policy::printScanResults(results, options.json);
+  return 0;
+}
+
 int runSecurityReport(const TrustOptions& options) {
   auto db = openDb(options);
   if (!db) return 1;
@@ -270,20 +358,12 @@ int runSecurityReport(const TrustOptions& options) {
     std::fprintf(stderr, "mcpproxy: cannot read the database\n");
     return 1;
   }
+  RecordedUniverse universe(*tools, nullptr);  // every recorded server: cross-server findings
   json::array out;
   std::size_t shown = 0;
   for (const auto& record : *tools) {
     if (!record.present || (!options.target.empty() && record.server != options.target)) continue;
-    policy::ScanContext context;  // other servers' tools: shadowing and cross-references
-    for (const auto& other : *tools) {
-      if (other.server == record.server || !other.present) continue;
-      context.other_tool_names.push_back(other.name);
-      if (std::find(context.other_server_names.begin(), context.other_server_names.end(),
-                    other.server) == context.other_server_names.end()) {
-        context.other_server_names.push_back(other.server);
-      }
-    }
-    auto result = policy::scanTool(record.definition, context);
+    auto result = policy::scanInUniverse(record.server, record.definition, universe.index);
     auto state = trust->server_state.find(record.server);
     auto pin = trust->approved.find({record.server, record.name});
     std::string status = state == trust->server_state.end() || state->second != "approved"

@@ -26,6 +26,13 @@ int runToolsDiff(const TrustOptions& options);
 int runToolsApprove(const TrustOptions& options);
 int runSecurityEvents(const TrustOptions& options);
 int runActivityList(const TrustOptions& options);
+// `mcpproxy security scan --with-config [--tools-file FILE] [--config F] [--data-dir D]
+// [--json]`: the configured (enabled) servers' tool definitions that the daemon recorded, scanned
+// all together with the daemon's own cross-server checks (policy::scanInUniverse). With
+// --tools-file, the file's tools join them as one more server (named after the file) and only
+// they are reported: "what would this server look like next to mine". Exit 0; 1 when the
+// config or database cannot be read; 2 for an unusable file.
+int runSecurityScanWithConfig(const TrustOptions& options, const std::string& tools_file);
 // `mcpproxy security report [NAME]`: the scanner's verdicts on the definitions the daemon
 // recorded (every server, or NAME's), with each tool's trust status.
 int runSecurityReport(const TrustOptions& options);

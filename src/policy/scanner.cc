@@ -20,6 +20,8 @@
 #include <unordered_set>
 #include <utility>
 
+#include "policy/text.h"
+
 namespace mcpproxy::policy {
 namespace {
 
@@ -35,68 +37,14 @@ struct Field {
   std::vector<std::pair<std::size_t, std::size_t>> sentences;
 };
 
-std::string lowerAscii(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
-bool isWordByte(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-}
-
-bool isIdentByte(char c) {
-  return isWordByte(c) || c == '-' || c == '.';
-}
-
-// A set of strings searchable by string_view.
-struct NameHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
-using NameSet = std::unordered_set<std::string, NameHash, std::equal_to<>>;
+using text::isIdentByte;
+using text::isWordByte;
+using text::lowerAscii;
+using text::splitSentences;
 
 }  // namespace
 
-struct ScanContext::NameIndex {
-  struct Group {
-    NameSet words;  // lower-case names made of word bytes only
-    // Lower-case names of word runs joined by '-' or '.' ("get-weather", "fetch.url").
-    NameSet joined;
-    std::vector<std::string> other;  // any other shape: searched one by one
-  };
-  Group tools, servers;
-};
-
 namespace {
-
-// Sentence spans: a sentence ends after '.', '!' or '?' followed by whitespace (so "~/.ssh" and
-// "example.com" do not end one), or at a blank line.
-std::vector<std::pair<std::size_t, std::size_t>> splitSentences(std::string_view t) {
-  std::vector<std::pair<std::size_t, std::size_t>> out;
-  std::size_t start = 0;
-  for (std::size_t i = 0; i < t.size(); ++i) {
-    char c = t[i];
-    bool end = false;
-    std::size_t next = i + 1;
-    if ((c == '.' || c == '!' || c == '?') &&
-        (i + 1 == t.size() || t[i + 1] == ' ' || t[i + 1] == '\n' || t[i + 1] == '\t')) {
-      end = true;
-    } else if (c == '\n' && i + 1 < t.size() && t[i + 1] == '\n') {
-      end = true;
-      next = i + 2;
-    }
-    if (end) {
-      out.emplace_back(start, i + 1);
-      start = next;
-      i = next - 1;
-    }
-  }
-  if (start < t.size()) out.emplace_back(start, t.size());
-  return out;
-}
 
 // Calls fn(pos) for each occurrence of needle in hay.
 template <typename Fn>
@@ -122,21 +70,6 @@ std::pair<std::size_t, std::size_t> findAny(std::string_view hay, std::size_t b,
   if (best.first != std::string_view::npos) best.first += b;
   return best;
 }
-
-// An obligation addressed to whoever reads the description: the model.
-constexpr std::array<std::string_view, 34> kObligations = {
-    "you must",          "you should",          "you need to",
-    "you have to",       "you are required",    "you will need to",
-    "must first",        "must also",           "must then",
-    "must always",       "must automatically",  "must be called",
-    "must call",         "must execute",        "must run",
-    "must read",         "mandatory",           "it's critical to",
-    "it is critical to", "is required for all", "are required to",
-    "system requires",   "system must",         "please run",
-    "please use",        "please call",         "please execute",
-    "please send",       "make sure to",        "be sure to",
-    "always ",           "you are instructed",  "the assistant must",
-    "the model must"};
 
 constexpr std::array<std::string_view, 20> kMarkers = {"<important>",
                                                        "</important>",
@@ -309,6 +242,21 @@ constexpr std::array<std::string_view, 22> kAlarmWords = {
     "validation", "check",       "warning",    "attention",   "mandatory",    "admin",
     "override",   "instruction", "compliance", "internal"};
 
+// What the model may be told to do with a secret file.
+constexpr std::array<std::string_view, 24> kSecretActions = {
+    "read ",   "cat ",   "open ",   "include",     "send",       "pass ",       "upload",  "copy ",
+    "access",  "attach", "extract", "contents of", "content of", "its content", "forward", "share",
+    "provide", "append", "embed",   "retrieve",    "collect",    "transmit",    "load ",   "paste"};
+// Words that make a mention of a secret file a refusal or a warning.
+constexpr std::array<std::string_view, 10> kRefusals = {
+    "rejected",  "refused",     "refuses",  "denied", "blocked",
+    "forbidden", "not allowed", "excluded", "never ", "must not"};
+
+// Words before "call"/"calls" that make it a noun.
+constexpr std::array<std::string_view, 19> kNounDeterminers = {
+    "a",    "an",  "the",  "another", "each", "every",    "any",      "per",        "one", "this",
+    "that", "api", "tool", "single",  "same", "separate", "function", "subsequent", "paid"};
+
 constexpr std::array<std::string_view, 27> kIdentStop = {
     "this",     "it",        "that", "these", "them", "me",  "of",  "to",   "for",
     "with",     "and",       "or",   "our",   "your", "any", "all", "its",  "tool",
@@ -389,7 +337,6 @@ class Scanner {
       scanMarkers(i);
       scanSentences(i);
       scanBlobs(i);
-      scanContextNames(i);
     }
     scanPromotion();
     return finish();
@@ -452,6 +399,20 @@ class Scanner {
   }
 
   bool ownName(std::string_view ident) const { return !self_.empty() && ident == self_; }
+  // `ident` is lower-case; only call targets are looked up, so a linear search is enough.
+  bool isSiblingTitle(std::string_view title) const {
+    return std::any_of(context_.sibling_tool_titles.begin(), context_.sibling_tool_titles.end(),
+                       [&](const std::string& t) { return equalsLower(t, title); });
+  }
+  static bool equalsLower(std::string_view name, std::string_view lower) {
+    return std::equal(name.begin(), name.end(), lower.begin(), lower.end(), [](char a, char b) {
+      return (a >= 'A' && a <= 'Z' ? a - 'A' + 'a' : a) == b;
+    });
+  }
+  bool isSibling(std::string_view ident) const {
+    return std::any_of(context_.sibling_tool_names.begin(), context_.sibling_tool_names.end(),
+                       [&](const std::string& name) { return equalsLower(name, ident); });
+  }
   bool isParam(std::string_view ident) const {
     return std::find(params_.begin(), params_.end(), ident) != params_.end();
   }
@@ -612,11 +573,24 @@ class Scanner {
     });
   }
 
-  // The identifier a call verb at `p` (verb length n) points at, or empty.
+  // The identifier a call verb at `p` (verb length n) points at, or empty. Articles and the
+  // nouns "tool"/"function" may stand between ("call the tool `x`"); a determiner before the
+  // verb makes it a noun ("another call with", "any call that"); "this"/"it" is the tool itself.
   std::pair<std::size_t, std::size_t> callTarget(const std::string& l, std::size_t p, std::size_t n,
                                                  std::size_t e, bool bare_ok) const {
+    {
+      std::size_t q = p;
+      while (q > 0 && l[q - 1] == ' ') --q;
+      std::size_t end = q;
+      while (q > 0 && isWordByte(l[q - 1])) --q;
+      std::string_view before(l.data() + q, end - q);
+      if (std::find(kNounDeterminers.begin(), kNounDeterminers.end(), before) !=
+          kNounDeterminers.end())
+        return {0, 0};
+    }
     std::size_t i = p + n;
-    for (int skip = 0; skip < 3; ++skip) {
+    bool article = false;
+    for (int skip = 0; skip < 4; ++skip) {
       while (i < e && l[i] == ' ') ++i;
       std::size_t j = i;
       bool quoted = j < e && (l[j] == '`' || l[j] == '\'' || l[j] == '"');
@@ -626,19 +600,46 @@ class Scanner {
       while (k > j && l[k - 1] == '.') --k;
       std::string_view word(l.data() + j, k - j);
       if (word.empty()) return {0, 0};
-      bool stop = std::find(kIdentStop.begin(), kIdentStop.end(), word) != kIdentStop.end();
-      if (stop && !quoted) {
+      if (!quoted && (word == "this" || word == "it" || word == "itself")) return {0, 0};
+      if (!quoted && (word == "a" || word == "an" || word == "the")) {
+        article = true;
         i = k;
         continue;
       }
+      if (!quoted && (word == "tool" || word == "function")) {
+        i = k;
+        continue;
+      }
+      bool stop = std::find(kIdentStop.begin(), kIdentStop.end(), word) != kIdentStop.end();
+      // A quoted phrase ("call 'Resolve Context7 Library ID' tool") names a tool by its title.
+      bool phrase = quoted && k < e && l[k] == ' ';
+      if (phrase) {
+        char quote = l[j - 1];
+        std::size_t close = l.find(quote, k);
+        if (close == std::string::npos || close >= e) return {0, 0};
+        std::string_view title(l.data() + j, close - j);
+        if (isSiblingTitle(title)) return {0, 0};
+        return {j, close};
+      }
       bool code = quoted || word.find('_') != std::string_view::npos;
-      if (ownName(word) || isParam(word) || stop) return {0, 0};
-      // After "call"/"invoke" a bare word names a tool ("call fetch"); after "use" or "run" it
-      // is mostly ordinary prose ("use the CLI tool"), so only code-like names count there.
-      if (code || bare_ok) return {j, k};
+      // The server's own tools: "call resolve-library-id first" is its workflow, not a hijack.
+      if (stop || ownName(word) || isParam(word) || isSibling(word)) return {0, 0};
+      // After "call"/"invoke" a bare word names a tool ("call fetch") unless an article makes it
+      // a noun phrase ("call a Sentry operation"); after "use" or "run" it is mostly ordinary
+      // prose ("use the CLI tool"), so only code-like names count there.
+      if (code) return {j, k};
+      if (bare_ok && (!article || nextWordIs(l, k, e, "tool") || nextWordIs(l, k, e, "function")))
+        return {j, k};
       return {0, 0};
     }
     return {0, 0};
+  }
+
+  static bool nextWordIs(const std::string& l, std::size_t k, std::size_t e,
+                         std::string_view word) {
+    while (k < e && (l[k] == ' ' || l[k] == '`' || l[k] == '\'' || l[k] == '"')) ++k;
+    return l.compare(k, word.size(), word) == 0 &&
+           (k + word.size() >= e || !isWordByte(l[k + word.size()]));
   }
 
   void scanSentences(std::size_t fi) {
@@ -646,12 +647,12 @@ class Scanner {
     const std::string& l = f.lower;
     for (auto [sb, se] : f.sentences) {
       std::string_view s(l.data() + sb, se - sb);
-      auto ob = findAny(l, sb, se, kObligations);
+      auto ob = text::findObligation(l, sb, se);
       bool obliged = ob.first != std::string_view::npos;
       if (obliged) {
-        obliged_ = true;
-        add("model-directive", f.schema ? Severity::kMedium : Severity::kLow, fi, ob.first,
-            ob.first + ob.second,
+        // An obligation alone is how real tools state requirements ("branch must also be
+        // provided"); it becomes an attack with a payload (the rules below).
+        add("model-directive", Severity::kLow, fi, ob.first, ob.first + ob.second,
             f.schema ? "A schema text gives orders to the model instead of describing a value."
                      : "The text gives orders to the model.");
       }
@@ -683,20 +684,30 @@ class Scanner {
         });
       }
 
-      // Sensitive files and secrets.
+      // Sensitive files and secrets: an attack when the model is told to do something with
+      // them (read, include, send); a file tool listing what it finds or refuses ("hidden
+      // config directories (e.g. "/etc", "~/.ssh") are rejected") only mentions them.
+      Severity secret =
+          obliged                                                              ? Severity::kCritical
+          : findAny(l, sb, se, kRefusals).first != std::string_view::npos      ? Severity::kLow
+          : findAny(l, sb, se, kSecretActions).first != std::string_view::npos ? Severity::kHigh
+                                                                               : Severity::kLow;
+      const char* secret_why = secret == Severity::kLow
+                                   ? "The text mentions a file that holds secrets or shell "
+                                     "configuration."
+                                   : "The text refers to a file that holds secrets or shell "
+                                     "configuration.";
       for (std::string_view sp : kSecretPaths) {
         forEach(s, sp, [&](std::size_t p) {
-          add("secret-path", obliged ? Severity::kCritical : Severity::kHigh, fi, sb + p,
-              sb + p + sp.size(),
-              "The text refers to a file that holds secrets or shell configuration.");
+          add("secret-path", secret, fi, sb + p, sb + p + sp.size(), secret_why);
         });
       }
       forEach(s, ".env", [&](std::size_t p) {
         bool left = p == 0 || !isWordByte(s[p - 1]);
         bool right = p + 4 == s.size() || !isWordByte(s[p + 4]);
         if (left && right) {
-          add("secret-path", obliged ? Severity::kCritical : Severity::kHigh, fi, sb + p,
-              sb + p + 4, "The text refers to a .env file, which usually holds secrets.");
+          add("secret-path", secret, fi, sb + p, sb + p + 4,
+              "The text refers to a .env file, which usually holds secrets.");
         }
       });
       for (std::string_view w : kSecretWords) {
@@ -711,6 +722,11 @@ class Scanner {
       // Shell commands.
       for (std::string_view sh : kShell) {
         forEach(s, sh, [&](std::size_t p) {
+          // A command word as a quoted value ("name='whoami'") names something else.
+          if (std::all_of(sh.begin(), sh.end(), isWordByte) && p > 0 && p + sh.size() < s.size() &&
+              (s[p - 1] == '\'' || s[p - 1] == '"' || s[p - 1] == '`') &&
+              s[p + sh.size()] == s[p - 1])
+            return;
           add("shell-command", obliged ? Severity::kHigh : Severity::kMedium, fi, sb + p,
               sb + p + sh.size(),
               obliged ? "The text orders the model to run a shell command."
@@ -854,62 +870,6 @@ class Scanner {
     }
   }
 
-  // Whole-word mentions of another tool's or server's name, found word by word through the
-  // text with hash lookups (linear in the text, whatever the number of names: 70 servers of
-  // 15 tools made the former name-by-name search dominate start-up).
-  void scanContextNames(std::size_t fi) {
-    if (fields_[fi].is_name) return;
-    const std::string& l = fields_[fi].lower;
-    if (!context_.index && !local_index_) {
-      ScanContext copy{context_.other_tool_names, context_.other_server_names, nullptr};
-      indexNames(copy);
-      local_index_ = copy.index;
-    }
-    const ScanContext::NameIndex& index = context_.index ? *context_.index : *local_index_;
-    auto report = [&](std::size_t p, std::size_t n, const char* what) {
-      add("cross-tool-reference", obliged_ ? Severity::kHigh : Severity::kMedium, fi, p, p + n,
-          std::string("The text names another ") + what + " the client uses.");
-    };
-    // `name` occurs at `p` as a whole word (the byte before p is known not to be a word byte).
-    auto endsWord = [&](std::size_t p, std::string_view name) {
-      return l.compare(p, name.size(), name) == 0 &&
-             (p + name.size() == l.size() || !isWordByte(l[p + name.size()]));
-    };
-    auto scan = [&](const ScanContext::NameIndex::Group& group, const char* what) {
-      if (!group.words.empty() || !group.joined.empty()) {
-        for (std::size_t i = 0; i < l.size();) {
-          if (!isWordByte(l[i])) {
-            ++i;
-            continue;
-          }
-          std::size_t j = i;
-          while (j < l.size() && isWordByte(l[j])) ++j;
-          std::string_view word(l.data() + i, j - i);
-          if (word.size() >= 3 && word != self_ && group.words.contains(word))
-            report(i, j - i, what);
-          // Candidates for joined names: this word plus following runs joined by '-' or '.'.
-          for (std::size_t e = j; !group.joined.empty() && e + 1 < l.size() &&
-                                  (l[e] == '-' || l[e] == '.') && isWordByte(l[e + 1]);) {
-            ++e;
-            while (e < l.size() && isWordByte(l[e])) ++e;
-            std::string_view candidate(l.data() + i, e - i);
-            if (candidate != self_ && group.joined.contains(candidate)) report(i, e - i, what);
-          }
-          i = j;
-        }
-      }
-      for (const std::string& ln : group.other) {
-        if (ln == self_) continue;
-        forEach(l, ln, [&](std::size_t p) {
-          bool left = p == 0 || !isWordByte(l[p - 1]);
-          if (left && endsWord(p, ln)) report(p, ln.size(), what);
-        });
-      }
-    };
-    scan(index.tools, "tool");
-    scan(index.servers, "server");
-  }
-
   void scanParamName(std::size_t fi) {
     const std::string& l = fields_[fi].lower;
     for (std::string_view p : kSuspiciousParams) {
@@ -944,11 +904,18 @@ class Scanner {
         }
         continue;
       }
+      // Overlapping phrases are one endorsement ("always prefer this tool" is "always prefer"
+      // and "prefer this tool"; "premium version" is "premium" too).
+      std::vector<std::pair<std::size_t, std::size_t>> counted;
       for (std::string_view p : kPromo) {
         std::size_t q = l.find(p);
         if (q == std::string::npos) continue;
-        if (p == "premium" && l.find("premium version") != std::string::npos) continue;
-        if (hits++ == 0) first_field = fi, fb = q, fe = q + p.size();
+        std::size_t qe = q + p.size();
+        bool overlaps = std::any_of(counted.begin(), counted.end(),
+                                    [&](const auto& c) { return c.first < qe && q < c.second; });
+        if (overlaps) continue;
+        counted.emplace_back(q, qe);
+        if (hits++ == 0) first_field = fi, fb = q, fe = qe;
       }
     }
     if (hits >= 2) {
@@ -972,38 +939,18 @@ class Scanner {
     }
     ScanResult r;
     r.name = name_;
-    int low = 0, rest = 0;
-    bool critical = false, payload = false;
-    for (const Finding& f : findings_) {
-      if (f.severity == Severity::kLow) {
-        low += points(f.severity);
-      } else {
-        rest += points(f.severity);
-        payload |= f.rule != "model-directive";
-      }
-      critical |= f.severity == Severity::kCritical;
-    }
-    int risk = std::min(low, 15) + rest + (obliged_ && payload ? 15 : 0);
-    r.risk = std::clamp(risk, 0, 100);
-    r.verdict = (critical || r.risk >= 70) ? Verdict::kBlock
-                : r.risk >= 25             ? Verdict::kWarn
-                                           : Verdict::kPass;
-    std::stable_sort(findings_.begin(), findings_.end(), [](const Finding& a, const Finding& b) {
-      return static_cast<int>(a.severity) > static_cast<int>(b.severity);
-    });
     r.findings = std::move(findings_);
+    score(r);
     return r;
   }
 
   const ScanContext& context_;
-  std::shared_ptr<const ScanContext::NameIndex> local_index_;  // when context_ has none
   std::string name_;
   std::string self_;
   std::vector<std::string> params_;
   std::vector<Field> fields_;
   std::vector<std::string> truncated_;
   std::vector<Finding> findings_;
-  bool obliged_ = false;
 };
 
 // Removes invisible characters, escapes and invalid bytes from one string.
@@ -1058,68 +1005,31 @@ json::value sanitizeValue(const json::value& v, std::size_t depth) {
   return v;
 }
 
-// Reads the tools of a file; false with a message when it is not usable.
-bool loadTools(const std::string& path, json::array& tools, std::string& why) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    why = "cannot read " + path;
-    return false;
-  }
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  boost::system::error_code ec;
-  json::value doc = json::parse(text, ec);
-  if (ec) {
-    why = path + " is not valid JSON: " + ec.message();
-    return false;
-  }
-  const json::value* list = &doc;
-  if (doc.is_object()) {
-    const json::object* o = &doc.get_object();
-    if (auto* r = o->if_contains("result"); r && r->is_object()) o = &r->get_object();
-    list = o->if_contains("tools");
-  }
-  if (!list || !list->is_array()) {
-    why = path + ": expected a JSON array of tools or an object with a \"tools\" array";
-    return false;
-  }
-  for (const auto& t : list->get_array()) {
-    if (!t.is_object()) {
-      why = path + ": every entry of the tools array must be an object";
-      return false;
-    }
-  }
-  tools = list->get_array();
-  return true;
-}
-
 }  // namespace
 
-void indexNames(ScanContext& context) {
-  auto index = std::make_shared<ScanContext::NameIndex>();
-  auto fill = [](const std::vector<std::string>& names, ScanContext::NameIndex::Group& group) {
-    for (const std::string& n : names) {
-      std::string ln = lowerAscii(n);
-      if (ln.size() < 3) continue;
-      if (std::all_of(ln.begin(), ln.end(), isWordByte)) {
-        group.words.insert(std::move(ln));
-        continue;
-      }
-      // Word runs joined by single '-' or '.', starting and ending with a word byte.
-      bool joined = isWordByte(ln.front()) && isWordByte(ln.back());
-      for (std::size_t i = 0; joined && i < ln.size(); ++i) {
-        if (isWordByte(ln[i])) continue;
-        joined = (ln[i] == '-' || ln[i] == '.') && isWordByte(ln[i + 1]);
-      }
-      if (joined) {
-        group.joined.insert(std::move(ln));
-      } else if (std::find(group.other.begin(), group.other.end(), ln) == group.other.end()) {
-        group.other.push_back(std::move(ln));
-      }
+void score(ScanResult& result) {
+  int low = 0, rest = 0;
+  bool critical = false, payload = false, obliged = false;
+  for (const Finding& f : result.findings) {
+    if (f.severity == Severity::kLow) {
+      low += points(f.severity);
+    } else {
+      rest += points(f.severity);
+      payload |= f.rule != "model-directive";
     }
-  };
-  fill(context.other_tool_names, index->tools);
-  fill(context.other_server_names, index->servers);
-  context.index = std::move(index);
+    critical |= f.severity == Severity::kCritical;
+    obliged |= f.rule == "model-directive";
+  }
+  // Low findings are context for a human; together they never exceed a quarter of a warning.
+  int risk = std::min(low, 15) + rest + (obliged && payload ? 15 : 0);
+  result.risk = std::clamp(risk, 0, 100);
+  result.verdict = (critical || result.risk >= 70) ? Verdict::kBlock
+                   : result.risk >= 25             ? Verdict::kWarn
+                                                   : Verdict::kPass;
+  std::stable_sort(result.findings.begin(), result.findings.end(),
+                   [](const Finding& a, const Finding& b) {
+                     return static_cast<int>(a.severity) > static_cast<int>(b.severity);
+                   });
 }
 
 ScanResult scanTool(const json::object& tool, const ScanContext& context) {
@@ -1175,22 +1085,45 @@ json::object sanitizeTool(const json::object& tool) {
   return sanitizeValue(json::value(tool), 0).as_object();
 }
 
-int runScanCommand(const std::string& tools_file, bool json_output) {
-  json::array tools;
-  std::string why;
-  if (!loadTools(tools_file, tools, why)) {
-    std::cerr << "mcpproxy security scan: " << why << "\n";
-    return 2;
+bool loadToolsFile(const std::string& path, json::array& tools, std::string& why) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    why = "cannot read " + path;
+    return false;
   }
-  // A file is usually one server's tools/list, whose tools may name each other freely, so no
-  // context: cross-server references are for callers that know the other servers.
-  std::vector<ScanResult> results;
-  for (const auto& t : tools) results.push_back(scanTool(t.get_object()));
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  boost::system::error_code ec;
+  json::value doc = json::parse(text, ec);
+  if (ec) {
+    why = path + " is not valid JSON: " + ec.message();
+    return false;
+  }
+  const json::value* list = &doc;
+  if (doc.is_object()) {
+    const json::object* o = &doc.get_object();
+    if (auto* r = o->if_contains("result"); r && r->is_object()) o = &r->get_object();
+    list = o->if_contains("tools");
+  }
+  if (!list || !list->is_array()) {
+    why = path + ": expected a JSON array of tools or an object with a \"tools\" array";
+    return false;
+  }
+  for (const auto& t : list->get_array()) {
+    if (!t.is_object()) {
+      why = path + ": every entry of the tools array must be an object";
+      return false;
+    }
+  }
+  tools = list->get_array();
+  return true;
+}
+
+void printScanResults(const std::vector<ScanResult>& results, bool json_output) {
   if (json_output) {
     json::array out;
     for (const auto& r : results) out.push_back(toJson(r));
     std::cout << json::serialize(json::object{{"tools", std::move(out)}}) << "\n";
-    return 0;
+    return;
   }
   std::size_t width = 4;
   for (const auto& r : results) width = std::max(width, std::min<std::size_t>(r.name.size(), 48));
@@ -1217,6 +1150,35 @@ int runScanCommand(const std::string& tools_file, bool json_output) {
   }
   std::cout << results.size() << " tools: " << blocked << " block, " << warned << " warn, "
             << results.size() - blocked - warned << " pass\n";
+}
+
+int runScanCommand(const std::string& tools_file, bool json_output) {
+  json::array tools;
+  std::string why;
+  if (!loadToolsFile(tools_file, tools, why)) {
+    std::cerr << "mcpproxy security scan: " << why << "\n";
+    return 2;
+  }
+  // A file is one server's tools/list: its tools may name each other freely. Cross-server
+  // checks need the other servers (`security scan --with-config`).
+  std::vector<std::string> names, titles;
+  for (const auto& t : tools) {
+    const json::object& o = t.get_object();
+    if (const json::value* v = o.if_contains("name"); v && v->is_string()) {
+      names.emplace_back(v->get_string());
+    }
+    if (const json::value* v = o.if_contains("title"); v && v->is_string()) {
+      titles.emplace_back(v->get_string());
+    }
+    if (const json::value* a = o.if_contains("annotations"); a && a->is_object()) {
+      const json::value* v = a->get_object().if_contains("title");
+      if (v && v->is_string()) titles.emplace_back(v->get_string());
+    }
+  }
+  ScanContext context{names, titles};
+  std::vector<ScanResult> results;
+  for (const auto& t : tools) results.push_back(scanTool(t.get_object(), context));
+  printScanResults(results, json_output);
   return 0;
 }
 

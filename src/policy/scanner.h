@@ -8,7 +8,7 @@
 
 #include <boost/json.hpp>
 #include <cstddef>
-#include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,27 +38,27 @@ struct ScanResult {
   std::vector<Finding> findings;
 };
 
-// Names of the other tools and servers the client will see, for shadowing and cross-references.
-// May be empty.
+// What the scanner knows about the tool's own server. Cross-server checks (other servers' tools
+// and names) are in cross_server.h; they add to a result made with this context.
 struct ScanContext {
-  std::vector<std::string> other_tool_names;
-  std::vector<std::string> other_server_names;
-
-  // The names above prepared for lookup (lower-case; names made only of word bytes in hash
-  // sets, so a text is checked word by word instead of name by name). Optional: indexNames()
-  // fills it once for a context that serves many scans (the router keeps one per server);
-  // without it scanTool builds its own.
-  struct NameIndex;
-  std::shared_ptr<const NameIndex> index;
+  // Names of the same server's tools (borrowed for the scan; compared ignoring ASCII case): a
+  // demand to call one of them ("You MUST call resolve-library-id first") is that server's own
+  // workflow, not an attack by itself.
+  std::span<const std::string> sibling_tool_names;
+  // Their titles (title or annotations.title), for "call 'Resolve Context7 Library ID' tool".
+  std::span<const std::string> sibling_tool_titles;
 };
-
-// Fills context.index from the two name lists.
-void indexNames(ScanContext& context);
 
 // Scans one tool definition. Never fails: non-string or missing members are skipped, invalid
 // UTF-8 is reported, not trusted. Strings beyond kMaxScanBytes per field are scanned only up to
 // that length (and reported as a length anomaly).
 ScanResult scanTool(const boost::json::object& tool, const ScanContext& context = {});
+
+// Sets risk and verdict from result.findings (and orders them by severity, highest first): low
+// findings count 5 points each up to 15 in all, medium 25, high 45, critical 80 (and block
+// outright); an obligation to the model together with any other finding above low adds 15.
+// Warn from 25, block from 70. scanTool ends with it; callers that add findings call it again.
+void score(ScanResult& result);
 
 std::string_view verdictName(Verdict verdict);     // "pass" | "warn" | "block"
 std::string_view severityName(Severity severity);  // "low" | "medium" | "high" | "critical"
@@ -71,10 +71,18 @@ boost::json::object toJson(const ScanResult& result);
 // than \n and \t, ANSI escape sequences, and invalid UTF-8 bytes. Everything else is unchanged.
 boost::json::object sanitizeTool(const boost::json::object& tool);
 
-// `mcpproxy security scan --tools-file FILE [--json]`: reads a JSON array of tool objects or a
-// tools/list result ({"tools":[...]}, also inside {"result":{...}}), scans each tool and prints
-// {"tools":[{name, verdict, risk, findings}]} in input order (json_output) or a readable table to
-// stdout. Returns 0, or 2 with a message on stderr when the file is unreadable or not such JSON.
+// Reads a JSON array of tool objects or a tools/list result ({"tools":[...]}, also inside
+// {"result":{...}}) into `tools`; false with the reason in `why` when the file is unreadable or
+// not such JSON.
+bool loadToolsFile(const std::string& path, boost::json::array& tools, std::string& why);
+
+// Prints {"tools":[{name, verdict, risk, findings}]} in the given order (json_output) or a
+// readable table with a summary line to stdout.
+void printScanResults(const std::vector<ScanResult>& results, bool json_output);
+
+// `mcpproxy security scan --tools-file FILE [--json]`: scans each tool of the file (one server's
+// listing: the other tools of the file are its siblings) and prints the results in input order.
+// Returns 0, or 2 with a message on stderr when the file is unusable.
 int runScanCommand(const std::string& tools_file, bool json_output);
 
 }  // namespace mcpproxy::policy

@@ -150,7 +150,7 @@ void Router::rememberTools(const upstream::Upstream& upstream) {
   if (known == fingerprint) return;
   known = fingerprint;
   scan_cache_.clear();  // shadowing findings depend on every server's tools
-  scan_lookup_.invalidate();
+  cross_server_.reset();
   if (!store_) return;
   store_->rememberServerTools(upstream.name(), upstream.tools());
 }
@@ -158,8 +158,13 @@ void Router::rememberTools(const upstream::Upstream& upstream) {
 policy::ScanResult Router::scan(const std::string& server, const json::object& definition) {
   std::string key = server + "/" + storage::toolHash(definition);
   if (auto it = scan_cache_.find(key); it != scan_cache_.end()) return it->second;
-  auto result = policy::scanTool(definition, scan_lookup_.contextFor(server, upstreams_.all()));
-  addShadowingFindings(server, definition, result);
+  if (!cross_server_) {
+    policy::ToolUniverse universe;
+    for (const auto& upstream : upstreams_.all())
+      universe.push_back({upstream->name(), upstream->tools()});
+    cross_server_.emplace(universe);
+  }
+  auto result = policy::scanInUniverse(server, definition, *cross_server_);
   if (result.verdict != policy::Verdict::kPass) {
     std::string rules;
     for (const auto& finding : result.findings) {
@@ -172,38 +177,6 @@ policy::ScanResult Router::scan(const std::string& server, const json::object& d
   }
   if (scan_cache_.size() > 10'000) scan_cache_.clear();
   return scan_cache_.emplace(key, std::move(result)).first->second;
-}
-
-void Router::addShadowingFindings(const std::string& server, const json::object& definition,
-                                  policy::ScanResult& result) {
-  // Shadowing is a finding on both sides: the same name on two servers (a model may call the
-  // wrong one), and a tool whose name another server's description mentions (hijacking).
-  // Looked up in scan_lookup_ (built once per change of any server's tools).
-  std::string name(definition.at("name").get_string());
-  std::string lname = name;
-  std::transform(lname.begin(), lname.end(), lname.begin(),
-                 [](unsigned char c) { return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c; });
-  bool found = false;
-  for (const std::string& other_server : scan_lookup_.serversWithTool(name, upstreams_.all())) {
-    if (other_server == server) continue;
-    result.findings.push_back({"tool-shadowing", policy::Severity::kMedium, "name", 0, name.size(),
-                               "Server '" + other_server +
-                                   "' also offers a tool with this name; a model may call "
-                                   "the wrong one."});
-    found = true;
-  }
-  for (const auto& [other_server, other_name] : scan_lookup_.mentionsOf(lname, upstreams_.all())) {
-    if (other_server == server || other_name == name) continue;
-    result.findings.push_back({"cross-tool-reference", policy::Severity::kMedium, "name", 0,
-                               name.size(),
-                               "Tool '" + other_name + "' of server '" + other_server +
-                                   "' mentions this tool by name in its description."});
-    found = true;
-  }
-  if (found && result.verdict == policy::Verdict::kPass) {
-    result.verdict = policy::Verdict::kWarn;
-    result.risk = std::max(result.risk, 25);
-  }
 }
 
 void Router::securityEvent(const std::string& kind, const std::string& server,

@@ -9,18 +9,19 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "index/search_index.h"
+#include "policy/cross_server.h"
 #include "policy/scanner.h"
 #include "policy/trust.h"
 #include "protocol/jsonrpc.h"
 #include "router/client_channel.h"
 #include "router/response_cache.h"
-#include "router/scan_lookup.h"
 #include "upstream/manager.h"
 
 namespace mcpproxy::storage {
@@ -178,8 +179,6 @@ class Router {
   void rememberTools(const upstream::Upstream& upstream);
   // The scanner's verdict on a tool (cached by server and hash); findings become events.
   policy::ScanResult scan(const std::string& server, const json::object& definition);
-  void addShadowingFindings(const std::string& server, const json::object& definition,
-                            policy::ScanResult& result);
   void securityEvent(const std::string& kind, const std::string& server, const std::string& tool,
                      const std::string& detail);
 
@@ -239,7 +238,9 @@ class Router {
   std::set<std::string> reported_trust_;  // "kind/server/tool/detail" logged once each
   // Scanner results by "server/hash"; cleared whenever any server's tools change.
   std::unordered_map<std::string, policy::ScanResult> scan_cache_;
-  ScanLookup scan_lookup_;  // cross-server name lookups for scan(); reset with scan_cache_
+  // Every server's tools for the scanner's cross-server checks; rebuilt on the first scan after
+  // any server's tools change (reset with scan_cache_).
+  std::optional<policy::CrossServerIndex> cross_server_;
   // Learned from listings: which upstream owns a resource URI, and exposed prompt name ->
   // (server, the upstream's prompt name).
   std::unordered_map<std::string, std::string> resource_owner_;

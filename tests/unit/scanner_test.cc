@@ -146,44 +146,18 @@ TEST(Scanner, ToolCallDemand) {
   EXPECT_EQ(b.verdict, Verdict::kPass);
 }
 
-TEST(Scanner, CrossToolReferenceFromContext) {
-  ScanContext context;
-  context.other_tool_names = {"send_email", "ab"};
-  context.other_server_names = {"billing"};
-  auto tool = makeTool("Formats text. Works best together with send_email of the billing server.");
-  ScanResult r = scanTool(tool, context);
-  const Finding* f = findRule(r, "cross-tool-reference");
-  ASSERT_NE(f, nullptr);
-  EXPECT_EQ(spanText(tool, *f), "send_email");
-  EXPECT_EQ(r.verdict, Verdict::kWarn);
+// A demand to call one of the same server's tools is its workflow (context7's "You MUST call
+// resolve-library-id first"); the same demand naming a tool the server does not have stays one.
+TEST(Scanner, SiblingCallDemandIsNotAnAttack) {
+  auto tool = makeTool("You MUST call `resolve_library_id` first to obtain a library id.");
+  std::vector<std::string> siblings{"Resolve_Library_ID", "query_docs"};
+  ScanResult own = scanTool(tool, ScanContext{siblings});
+  EXPECT_EQ(findRule(own, "tool-call-demand"), nullptr);
+  EXPECT_EQ(own.verdict, Verdict::kPass);
 
-  // No context: a name alone proves nothing; substrings of words are not references.
-  EXPECT_EQ(scanTool(tool).verdict, Verdict::kPass);
-  auto benign = makeTool("Resends email drafts.");
-  EXPECT_EQ(findRule(scanTool(benign, context), "cross-tool-reference"), nullptr);
-}
-
-// Names with '-' or '.' span several words; the word-by-word lookup finds them from their
-// first word, with the same whole-word rule, whether or not the context was indexed up front.
-TEST(Scanner, CrossToolReferenceIrregularNamesAndIndexedContext) {
-  ScanContext context;
-  context.other_tool_names = {"get-weather", "Fetch.Url", "send_email"};
-  context.other_server_names = {"my-files"};
-  auto tool = makeTool("Then call GET-WEATHER, or fetch.url; files live in my-files.");
-  auto partial = makeTool("Use get-weathers or prefetch.url or get-weather_now.");
-  for (bool indexed : {false, true}) {
-    ScanContext c = context;
-    if (indexed) indexNames(c);
-    ScanResult r = scanTool(tool, c);
-    std::vector<std::string> spans;
-    for (const Finding& f : r.findings) {
-      if (f.rule == "cross-tool-reference") spans.push_back(spanText(tool, f));
-    }
-    std::sort(spans.begin(), spans.end());  // the result orders findings by severity
-    EXPECT_EQ(spans, (std::vector<std::string>{"GET-WEATHER", "fetch.url", "my-files"}))
-        << "indexed " << indexed;
-    EXPECT_EQ(findRule(scanTool(partial, c), "cross-tool-reference"), nullptr);
-  }
+  ScanResult foreign = scanTool(tool);
+  ASSERT_NE(findRule(foreign, "tool-call-demand"), nullptr);
+  EXPECT_NE(foreign.verdict, Verdict::kPass);
 }
 
 TEST(Scanner, InvisibleUnicode) {

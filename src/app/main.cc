@@ -6,6 +6,7 @@
 #include "app/doctor_command.h"
 #include "app/import_command.h"
 #include "app/manage_command.h"
+#include "app/manifest_command.h"
 #include "app/tools_command.h"
 #include "app/trust_command.h"
 #include "policy/scanner.h"
@@ -149,6 +150,43 @@ int main(int argc, char** argv) {
     dataFlags(cmd);
   }
 
+  // Signed tool manifests (docs/manifests.md).
+  mcpproxy::app::ManifestOptions manifest;
+  CLI::App* manifest_cmd = app.add_subcommand("manifest", "Signed tool manifests (Ed25519)");
+  manifest_cmd->require_subcommand(1);
+  CLI::App* keygen_cmd = manifest_cmd->add_subcommand(
+      "keygen", "Create a signing key (secret file, mode 0600); prints the public key last");
+  keygen_cmd->add_option("--out", manifest.out, "Secret key file to create (never overwritten)")
+      ->required();
+  keygen_cmd->add_option("--id", manifest.key_id, "Key id (default: from the public key)");
+  CLI::App* sign_cmd = manifest_cmd->add_subcommand(
+      "sign", "Sign a server's current approved tool definitions from the database");
+  sign_cmd->add_option("--key", manifest.key_files, "Secret key file (repeatable)")->required();
+  sign_cmd->add_option("--server", manifest.server, "Server name")->required();
+  sign_cmd->add_option("--out", manifest.out, "Manifest file to write")->required();
+  sign_cmd->add_option("--version", manifest.version, "Manifest version (default: the time)");
+  sign_cmd->add_option("--expires", manifest.expires,
+                       "Expiry: a date (2026-01-01), days (90d) or a duration (720h)");
+  sign_cmd->add_option("--package", manifest.package,
+                       "Package identity, e.g. npm:@scope/server@1.2.3");
+  CLI::App* verify_cmd = manifest_cmd->add_subcommand(
+      "verify", "Verify a manifest (exit 0 only for a valid signature by a trusted key)");
+  verify_cmd->add_option("FILE", manifest.file, "Manifest file")->required();
+  verify_cmd->add_option("--public-key", manifest.public_key,
+                         "Verify with this base64 public key instead of trusted_keys");
+  CLI::App* show_cmd = manifest_cmd->add_subcommand("show", "Print a manifest (without verifying)");
+  show_cmd->add_option("FILE", manifest.file, "Manifest file")->required();
+  CLI::App* check_cmd = manifest_cmd->add_subcommand(
+      "check", "Verify a server's manifest and compare its recorded tools (exit 0 when clean)");
+  check_cmd->add_option("SERVER", manifest.server, "Server name")->required();
+  check_cmd->add_option("--file", manifest.file, "Manifest file (default: the server's manifest)");
+  for (CLI::App* cmd : {keygen_cmd, sign_cmd, verify_cmd, show_cmd, check_cmd}) {
+    cmd->add_option("--config", manifest.config_path,
+                    "Config file (default ~/.mcpproxy/mcp_config.json)");
+    cmd->add_option("--data-dir", manifest.data_dir, "Data directory (default ~/.mcpproxy)");
+    cmd->add_flag("--json", manifest.json, "Print JSON");
+  }
+
   // Other clients' configurations.
   mcpproxy::app::ImportOptions import_options;
   CLI::App* import_cmd = app.add_subcommand(
@@ -184,6 +222,11 @@ int main(int argc, char** argv) {
     int code = app.exit(error);
     return code == 0 ? 0 : mcpproxy::app::kExitUsage;
   }
+  if (*keygen_cmd) return mcpproxy::app::runManifestKeygen(manifest);
+  if (*sign_cmd) return mcpproxy::app::runManifestSign(manifest);
+  if (*verify_cmd) return mcpproxy::app::runManifestVerify(manifest);
+  if (*show_cmd) return mcpproxy::app::runManifestShow(manifest);
+  if (*check_cmd) return mcpproxy::app::runManifestCheck(manifest);
   if (*import_cmd) return mcpproxy::app::runImport(import_options);
   if (*connect_cmd) return mcpproxy::app::runConnect(connect_options);
   namespace app_ns = mcpproxy::app;

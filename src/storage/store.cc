@@ -558,6 +558,31 @@ struct Store::Impl {
     return diff;
   }
 
+  Result<std::vector<ToolRecord>> approvedTools(const std::string& server) {
+    Statement query(db,
+                    "SELECT a.name, a.hash, a.definition, a.approved_at, "
+                    "coalesce(t.present, 0) FROM tool_approvals a LEFT JOIN tools t "
+                    "ON t.server = a.server AND t.name = a.name WHERE a.server = ?1 "
+                    "ORDER BY a.name");
+    if (!query.ok()) return sqlError(db, "tool_approvals");
+    query.bind(1, server);
+    std::vector<ToolRecord> out;
+    int rc;
+    while ((rc = query.step()) == SQLITE_ROW) {
+      ToolRecord record;
+      record.server = server;
+      record.name = query.text(0);
+      record.hash = query.text(1);
+      auto definition = protocol::parseJson(query.text(2), protocol::Limits{64 << 20, 1000});
+      if (definition && definition->is_object()) record.definition = definition->get_object();
+      record.first_seen_ms = record.last_seen_ms = query.integer(3);
+      record.present = query.integer(4) != 0;
+      out.push_back(std::move(record));
+    }
+    if (rc != SQLITE_DONE) return sqlError(db, "tool_approvals");
+    return out;
+  }
+
   Result<std::vector<SecurityEvent>> events(std::size_t limit) {
     Statement query(db,
                     "SELECT time, kind, server, tool, detail FROM security_events "
@@ -762,6 +787,11 @@ asio::awaitable<Result<ToolDiff>> Store::toolDiff(std::string server, std::strin
   return impl->run([impl, server = std::move(server), tool = std::move(tool)] {
     return impl->toolDiff(server, tool);
   });
+}
+
+asio::awaitable<Result<std::vector<ToolRecord>>> Store::approvedTools(std::string server) {
+  auto* impl = impl_.get();
+  return impl->run([impl, server = std::move(server)] { return impl->approvedTools(server); });
 }
 
 void Store::queueServerState(std::string server, std::string state, std::string by,

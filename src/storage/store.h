@@ -126,6 +126,10 @@ class Store {
                                                            std::vector<std::string> names,
                                                            std::string by);
   boost::asio::awaitable<Result<ToolDiff>> toolDiff(std::string server, std::string tool);
+  // Every approved (pinned) tool of `server` with its approved definition, sorted by name
+  // (first_seen_ms/last_seen_ms hold the approval time; `present` is whether the server lists
+  // it now). What `mcpproxy manifest sign` vouches for.
+  boost::asio::awaitable<Result<std::vector<ToolRecord>>> approvedTools(std::string server);
   void recordEvent(SecurityEvent event);  // queued, like recordCall
   // Queued versions for the event loop's synchronous paths (failures are logged).
   void queueServerState(std::string server, std::string state, std::string by,

@@ -1,9 +1,11 @@
 // mcpproxy's command line. Reads like a table of contents: each subcommand maps to one function.
 #include <CLI/CLI.hpp>
+#include <cstdint>
 #include <cstdio>
 
 #include "app/daemon.h"
 #include "app/doctor_command.h"
+#include "app/history_command.h"
 #include "app/import_command.h"
 #include "app/manage_command.h"
 #include "app/manifest_command.h"
@@ -123,6 +125,22 @@ int main(int argc, char** argv) {
       "approve", "Approve a tool's current definition (or all of a server's)");
   approve_tool_cmd->add_option("SERVER:TOOL", trust.target);
   approve_tool_cmd->add_option("--all", trust.all_server, "Approve every listed tool of SERVER");
+  mcpproxy::app::HistoryOptions history;
+  CLI::App* history_cmd =
+      tools_cmd->add_subcommand("history", "Every approved version of a tool's definition");
+  history_cmd->add_option("SERVER:TOOL", history.target)->required();
+  CLI::App* rollback_cmd = tools_cmd->add_subcommand(
+      "rollback", "Re-pin an earlier approved definition (the newer one is blocked again)");
+  rollback_cmd->add_option("SERVER:TOOL", history.target)->required();
+  std::int64_t rollback_to = 0;
+  rollback_cmd->add_option("--to", rollback_to, "Version (default: the previous definition)")
+      ->check(CLI::PositiveNumber);
+  for (CLI::App* cmd : {history_cmd, rollback_cmd}) {
+    cmd->add_option("--config", history.config_path,
+                    "Config file (to find data_dir; default ~/.mcpproxy/mcp_config.json)");
+    cmd->add_option("--data-dir", history.data_dir, "Data directory (default ~/.mcpproxy)");
+    cmd->add_flag("--json", history.json, "Print JSON");
+  }
   CLI::App* security_cmd = app.add_subcommand("security", "Security events");
   security_cmd->require_subcommand(1);
   CLI::App* events_cmd = security_cmd->add_subcommand("events", "Quarantines, approvals, changes");
@@ -221,6 +239,11 @@ int main(int argc, char** argv) {
     // --help and --version exit 0; every usage error exits 2 (docs/cli.md).
     int code = app.exit(error);
     return code == 0 ? 0 : mcpproxy::app::kExitUsage;
+  }
+  if (*history_cmd) return mcpproxy::app::runToolsHistory(history);
+  if (*rollback_cmd) {
+    if (rollback_to > 0) history.to = rollback_to;
+    return mcpproxy::app::runToolsRollback(history);
   }
   if (*keygen_cmd) return mcpproxy::app::runManifestKeygen(manifest);
   if (*sign_cmd) return mcpproxy::app::runManifestSign(manifest);

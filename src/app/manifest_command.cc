@@ -149,6 +149,15 @@ std::optional<manifest::SignedManifest> readSigned(const std::string& file, int&
   return std::move(*parsed);
 }
 
+// The database of the data directory (the daemon's, with the same flags); prints why not.
+std::unique_ptr<LocalStore> openDataStore(const ManifestOptions& options) {
+  auto where = resolveLocations(commonOf(options));
+  std::string why;
+  auto store = LocalStore::open(where.data_dir, &why);
+  if (!store) printError(why + " (has `mcpproxy serve` run with this data dir?)");
+  return store;
+}
+
 std::string expiryText(const std::optional<std::int64_t>& at) {
   return at ? manifest::formatTime(*at) : std::string("never");
 }
@@ -209,18 +218,13 @@ int runManifestSign(const ManifestOptions& options) {
   }
   auto cfg = loadConfig(options, nullptr);
   if (!cfg) return kExitUsage;
-  auto where = resolveLocations(commonOf(options));
-  std::string why;
-  auto store = LocalStore::open(where.data_dir, &why);
-  if (!store) {
-    printError(why + " (has `mcpproxy serve` run with this data dir?)");
-    return kExitFailure;
-  }
+  auto store = openDataStore(options);
+  if (!store) return kExitFailure;
   auto trust = store->run(store->store().trust());
   auto approved = store->run(store->store().approvedTools(options.server));
   auto listed = store->run(store->store().tools());
   if (!trust || !approved || !listed) {
-    printError("cannot read the database " + (where.data_dir / "mcpproxy.db").string());
+    printError("cannot read the database " + store->store().file().string());
     return kExitFailure;
   }
   auto state = trust->server_state.find(options.server);
@@ -439,13 +443,8 @@ int runManifestCheck(const ManifestOptions& options) {
     printError(text.error().message);
     return kExitFailure;
   }
-  auto where = resolveLocations(commonOf(options));
-  std::string why;
-  auto store = LocalStore::open(where.data_dir, &why);
-  if (!store) {
-    printError(why + " (has `mcpproxy serve` run with this data dir?)");
-    return kExitFailure;
-  }
+  auto store = openDataStore(options);
+  if (!store) return kExitFailure;
   auto listed = store->run(store->store().tools());
   if (!listed) {
     printError("cannot read the database: " + listed.error().message);

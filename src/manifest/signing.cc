@@ -42,10 +42,10 @@ int weight(VerifyStatus status) {
   }
 }
 
-// One signature against one key. `matches` says whether the signature verifies at all.
-VerifyStatus checkOne(const SignedManifest& manifest, const Signature& signature,
+// One signature against one key over `message` (the PAE bytes). `matches` says whether the
+// signature verifies at all.
+VerifyStatus checkOne(const std::string& message, const Signature& signature,
                       const TrustedKey& key, std::int64_t now, bool& matches) {
-  std::string message = pae(manifest.payload_type, manifest.payload);
   matches =
       signature.sig.size() == crypto_sign_BYTES &&
       crypto_sign_verify_detached(reinterpret_cast<const unsigned char*>(signature.sig.data()),
@@ -66,16 +66,18 @@ Verification verifyImpl(const SignedManifest& manifest, std::span<const TrustedK
                         std::int64_t now, bool any_id) {
   Verification result;
   const TrustedKey* valid_key = nullptr;
+  std::string valid_keyid;  // the keyid of the signature that verified
   const TrustedKey* failed_key = nullptr;  // the key behind the reported failure
   VerifyStatus failure = VerifyStatus::kUnknownKey;
   std::string failed_keyid = manifest.signatures.empty() ? "" : manifest.signatures[0].keyid;
+  const std::string message = pae(manifest.payload_type, manifest.payload);
   for (const auto& signature : manifest.signatures) {
     SignatureCheck check{signature.keyid, VerifyStatus::kUnknownKey};
     const TrustedKey* check_key = nullptr;
     for (const auto& key : keys) {
       if (!any_id && !signature.keyid.empty() && key.id != signature.keyid) continue;
       bool matches = false;
-      VerifyStatus status = checkOne(manifest, signature, key, now, matches);
+      VerifyStatus status = checkOne(message, signature, key, now, matches);
       // Without a key id every key is tried: only the key that made the signature says anything.
       if ((any_id || signature.keyid.empty()) && !matches && keys.size() > 1) continue;
       if (check_key == nullptr || status == VerifyStatus::kValid ||
@@ -85,7 +87,10 @@ Verification verifyImpl(const SignedManifest& manifest, std::span<const TrustedK
       }
       if (status == VerifyStatus::kValid) break;
     }
-    if (check.status == VerifyStatus::kValid && valid_key == nullptr) valid_key = check_key;
+    if (check.status == VerifyStatus::kValid && valid_key == nullptr) {
+      valid_key = check_key;
+      valid_keyid = signature.keyid;
+    }
     if (check.status != VerifyStatus::kValid && weight(check.status) > weight(failure)) {
       failure = check.status;
       failed_key = check_key;
@@ -124,7 +129,7 @@ Verification verifyImpl(const SignedManifest& manifest, std::span<const TrustedK
     return result;
   }
 
-  result.key_id = valid_key->id.empty() ? manifest.signatures.front().keyid : valid_key->id;
+  result.key_id = valid_key->id.empty() ? valid_keyid : valid_key->id;
   if (m.issued_at > now + kClockSkewSeconds) {
     result.status = VerifyStatus::kNotYetValid;
     result.message = "issued at " + formatTime(m.issued_at) + ", which is in the future";

@@ -15,7 +15,8 @@ describe('tools history and rollback', () => {
     const proxy = await startProxy({ mcpServers: [fixtureServer('fx', [], { quarantined: false })] });
     const flags = ['--data-dir', proxy.dataDir];
     const run = (args) => mcpproxy([...args, ...flags], { home });
-    const client = await connectHttpClient(proxy.url);
+    const client = await connectHttpClient(proxy.url); // /mcp/all: direct
+    const search = await connectHttpClient(`${proxy.baseUrl}/mcp`); // the proxy tools
     const has = async (name) => (await toolNames(client)).includes(name);
     await waitFor(() => has('fx__echo'), { what: 'fx tools' });
     await waitFor(async () => JSON.parse((await run(['tools', 'history', 'fx:echo', '--json'])).stdout).versions.length === 1, {
@@ -49,7 +50,7 @@ describe('tools history and rollback', () => {
     assert.match(r.stdout, /blocked until a person decides/);
     // The running daemon picks the rollback up and blocks what the server presents (v2's).
     await waitFor(async () => !(await has('fx__echo')), { what: 'echo blocked after the rollback' });
-    const refused = await callTool(client, 'fx__echo', { message: 'x' });
+    const refused = await callTool(search, 'call_tool_read', { name: 'fx:echo', args: { message: 'x' } });
     assert.equal(refused.isError, true);
     assert.match(textOf(refused), /changed since it was approved/);
     r = await run(['tools', 'history', 'fx:echo']);

@@ -50,8 +50,8 @@ Manifest manifestOf(const std::vector<json::object>& tools) {
   m.version = "1";
   m.issued_at = *parseTime("2025-01-01T00:00:00Z");
   for (const auto& t : tools) {
-    m.tools.push_back({std::string(t.at("name").as_string()), mcpproxy::storage::toolHash(t),
-                       pinnedFields(t)});
+    m.tools.push_back(
+        {std::string(t.at("name").as_string()), mcpproxy::storage::toolHash(t), pinnedFields(t)});
   }
   return m;
 }

@@ -44,8 +44,8 @@ int weight(VerifyStatus status) {
 
 // One signature against one key over `message` (the PAE bytes). `matches` says whether the
 // signature verifies at all.
-VerifyStatus checkOne(const std::string& message, const Signature& signature,
-                      const TrustedKey& key, std::int64_t now, bool& matches) {
+VerifyStatus checkOne(const std::string& message, const Signature& signature, const TrustedKey& key,
+                      std::int64_t now, bool& matches) {
   matches =
       signature.sig.size() == crypto_sign_BYTES &&
       crypto_sign_verify_detached(reinterpret_cast<const unsigned char*>(signature.sig.data()),
@@ -66,7 +66,7 @@ Verification verifyImpl(const SignedManifest& manifest, std::span<const TrustedK
                         std::int64_t now, bool any_id) {
   Verification result;
   const TrustedKey* valid_key = nullptr;
-  std::string valid_keyid;  // the keyid of the signature that verified
+  std::string valid_keyid;                 // the keyid of the signature that verified
   const TrustedKey* failed_key = nullptr;  // the key behind the reported failure
   VerifyStatus failure = VerifyStatus::kUnknownKey;
   std::string failed_keyid = manifest.signatures.empty() ? "" : manifest.signatures[0].keyid;

@@ -149,6 +149,19 @@ INSERT INTO tool_versions(server, name, version, hash, definition, approved_at, 
 };
 static_assert(std::size(kMigrations) == Store::kSchemaVersion);
 
+// A definition as stored (serialised by us, so it parses; an unreadable one reads as empty).
+json::object storedDefinition(const std::string& text) {
+  auto definition = protocol::parseJson(text, protocol::Limits{64 << 20, 1000});
+  return definition && definition->is_object() ? definition->get_object() : json::object();
+}
+
+// Pins a tool: the one statement that writes tool_approvals (?1 server, ?2 name, ?3 hash,
+// ?4 definition, ?5 approved_at, ?6 approved_by).
+constexpr const char* kUpsertApproval =
+    "INSERT INTO tool_approvals(server, name, hash, definition, approved_at, approved_by) "
+    "VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(server, name) DO UPDATE SET hash = ?3, "
+    "definition = ?4, approved_at = ?5, approved_by = ?6";
+
 // A prepared statement that finalizes itself.
 class Statement {
  public:
@@ -497,8 +510,7 @@ struct Store::Impl {
       ToolVersion v;
       v.version = query.integer(0);
       v.hash = query.text(1);
-      auto definition = protocol::parseJson(query.text(2), protocol::Limits{64 << 20, 1000});
-      if (definition && definition->is_object()) v.definition = definition->get_object();
+      v.definition = storedDefinition(query.text(2));
       v.approved_at_ms = query.integer(3);
       v.approved_by = query.text(4);
       v.note = query.text(5);
@@ -553,10 +565,7 @@ struct Store::Impl {
                              "approved_at, ?3 FROM tool_approvals WHERE server = ?1 AND name = ?2");
     history_insert.bind(1, server).bind(2, name).bind(3, now);
     if (history_insert.step() != SQLITE_DONE) return sqlError(db, "tool_approval_history");
-    Statement upsert(db,
-                     "INSERT INTO tool_approvals(server, name, hash, definition, approved_at, "
-                     "approved_by) VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(server, name) DO "
-                     "UPDATE SET hash = ?3, definition = ?4, approved_at = ?5, approved_by = ?6");
+    Statement upsert(db, kUpsertApproval);
     upsert.bind(1, server)
         .bind(2, name)
         .bind(3, target->hash)
@@ -593,10 +602,7 @@ struct Store::Impl {
     Statement history(db,
                       "INSERT INTO tool_approval_history(server, name, hash, definition, "
                       "approved_at, replaced_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
-    Statement upsert(db,
-                     "INSERT INTO tool_approvals(server, name, hash, definition, approved_at, "
-                     "approved_by) VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(server, name) DO "
-                     "UPDATE SET hash = ?3, definition = ?4, approved_at = ?5, approved_by = ?6");
+    Statement upsert(db, kUpsertApproval);
     std::size_t pinned = 0;
     int rc;
     while ((rc = current.step()) == SQLITE_ROW) {
@@ -685,8 +691,7 @@ struct Store::Impl {
     record.server = server;
     record.name = name;
     record.hash = query.text(0);
-    auto definition = protocol::parseJson(query.text(1), protocol::Limits{64 << 20, 1000});
-    if (definition && definition->is_object()) record.definition = definition->get_object();
+    record.definition = storedDefinition(query.text(1));
     record.first_seen_ms = query.integer(2);
     record.last_seen_ms = query.integer(2);
     return record;
@@ -728,8 +733,7 @@ struct Store::Impl {
       record.server = server;
       record.name = query.text(0);
       record.hash = query.text(1);
-      auto definition = protocol::parseJson(query.text(2), protocol::Limits{64 << 20, 1000});
-      if (definition && definition->is_object()) record.definition = definition->get_object();
+      record.definition = storedDefinition(query.text(2));
       record.first_seen_ms = record.last_seen_ms = query.integer(3);
       record.present = query.integer(4) != 0;
       out.push_back(std::move(record));
@@ -764,8 +768,7 @@ struct Store::Impl {
       record.server = query.text(0);
       record.name = query.text(1);
       record.hash = query.text(2);
-      auto definition = protocol::parseJson(query.text(3), protocol::Limits{64 << 20, 1000});
-      if (definition && definition->is_object()) record.definition = definition->get_object();
+      record.definition = storedDefinition(query.text(3));
       record.first_seen_ms = query.integer(4);
       record.last_seen_ms = query.integer(5);
       record.present = query.integer(6) != 0;

@@ -62,10 +62,27 @@ std::optional<config::Config> loadConfig(const ManifestOptions& options, fs::pat
   return std::move(*cfg);
 }
 
+// Text from a manifest (anyone may have written it) made safe for a terminal: C0 and C1 control
+// characters (ESC sequences, CSI) and DEL become '?'.
+std::string printable(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c == 0xC2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+        static_cast<unsigned char>(text[i + 1]) <= 0x9F) {
+      out.push_back('?');
+      ++i;
+    } else {
+      out.push_back(c < 0x20 || c == 0x7F ? '?' : static_cast<char>(c));
+    }
+  }
+  return out;
+}
+
 std::string firstLine(std::string_view text, std::size_t max = 60) {
   auto line = text.substr(0, text.find('\n'));
-  if (line.size() > max) return std::string(line.substr(0, max - 3)) + "...";
-  return std::string(line);
+  if (line.size() > max) return printable(line.substr(0, max - 3)) + "...";
+  return printable(line);
 }
 
 bool validKeyId(const std::string& id) {
@@ -359,12 +376,13 @@ int runManifestVerify(const ManifestOptions& options) {
     return v.ok() ? kExitOk : kExitFailure;
   }
   if (!v.ok()) {
-    printError(options.file + ": " + std::string(statusName(v.status)) + ": " + v.message);
+    printError(options.file + ": " + std::string(statusName(v.status)) + ": " +
+               printable(v.message));
     return kExitFailure;
   }
   std::printf("%s: valid: %s; server '%s' version %s, %zu tool(s), expires %s\n",
-              options.file.c_str(), v.message.c_str(), m.server.name.c_str(), m.version.c_str(),
-              m.tools.size(), expiryText(m.expires_at).c_str());
+              options.file.c_str(), printable(v.message).c_str(), printable(m.server.name).c_str(),
+              printable(m.version).c_str(), m.tools.size(), expiryText(m.expires_at).c_str());
   return kExitOk;
 }
 
@@ -391,18 +409,19 @@ int runManifestShow(const ManifestOptions& options) {
   }
   std::printf("manifest %s (not verified here: run `mcpproxy manifest verify %s`)\n",
               options.file.c_str(), options.file.c_str());
-  std::printf("  server:     %s\n", m.server.name.c_str());
-  if (!m.server.package.empty()) std::printf("  package:    %s\n", m.server.package.c_str());
-  if (!m.server.url.empty()) std::printf("  url:        %s\n", m.server.url.c_str());
-  std::printf("  version:    %s\n", m.version.c_str());
+  std::printf("  server:     %s\n", printable(m.server.name).c_str());
+  if (!m.server.package.empty())
+    std::printf("  package:    %s\n", printable(m.server.package).c_str());
+  if (!m.server.url.empty()) std::printf("  url:        %s\n", printable(m.server.url).c_str());
+  std::printf("  version:    %s\n", printable(m.version).c_str());
   std::printf("  issued:     %s\n", manifest::formatTime(m.issued_at).c_str());
   std::printf("  expires:    %s\n", expiryText(m.expires_at).c_str());
-  std::printf("  signatures: %s\n", keyids.c_str());
+  std::printf("  signatures: %s\n", printable(keyids).c_str());
   std::printf("  tools (%zu):\n", m.tools.size());
   std::vector<std::vector<std::string>> rows;
   for (const auto& t : m.tools) {
     const auto* description = t.definition.if_contains("description");
-    rows.push_back({"    " + t.name, t.hash.substr(0, 12),
+    rows.push_back({"    " + printable(t.name), t.hash.substr(0, 12),
                     description && description->is_string() ? firstLine(description->get_string())
                                                             : std::string()});
   }
@@ -465,20 +484,21 @@ int runManifestCheck(const ManifestOptions& options) {
     return pass ? kExitOk : kExitFailure;
   }
   if (check.server_blocked) {
-    printError("server '" + options.server + "' is blocked: " + check.reason);
+    printError("server '" + options.server + "' is blocked: " + printable(check.reason));
     return kExitFailure;
   }
   std::printf("manifest %s: %s (version %s)\n", manifest_file.c_str(),
-              check.verification.message.c_str(), check.manifest->version.c_str());
+              printable(check.verification.message).c_str(),
+              printable(check.manifest->version).c_str());
   for (const auto& t : check.comparison.tools) {
     std::printf("  %-16s %s\n", std::string(manifest::statusName(t.status)).c_str(),
-                t.name.c_str());
+                printable(t.name).c_str());
     for (const auto& c : t.changes) {
       if (c.pointer.empty() && !c.expected && !c.actual) {
         std::printf("      the fields are equal but the hashes differ\n");
         continue;
       }
-      std::printf("      %s: %s -> %s\n", c.pointer.c_str(),
+      std::printf("      %s: %s -> %s\n", printable(c.pointer).c_str(),
                   c.expected ? json::serialize(*c.expected).c_str() : "(absent)",
                   c.actual ? json::serialize(*c.actual).c_str() : "(absent)");
     }

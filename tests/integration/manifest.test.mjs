@@ -208,6 +208,29 @@ describe('mcpproxy manifest', () => {
     r = await run(['manifest', 'verify', path.join(proxy.tmp, 'nope.json'), ...flags]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /cannot read/);
+
+    // Anyone can write a manifest: show never passes terminal control sequences through.
+    const hostile = {
+      server: { name: 'evil\u001b]0;title\u0007' },
+      version: '1\u009b31m',
+      issued_at: '2025-01-01T00:00:00Z',
+      tools: [{ name: 'x\u001b[2J', hash: 'a'.repeat(64), definition: { name: 'x\u001b[2J', description: 'Red \u001b[31mtext' } }],
+    };
+    fs.writeFileSync(
+      tampered,
+      JSON.stringify({
+        payloadType: envelope.payloadType,
+        payload: Buffer.from(JSON.stringify(hostile)).toString('base64'),
+        signatures: [{ keyid: 'x', sig: Buffer.alloc(64).toString('base64') }],
+      }),
+    );
+    r = await run(['manifest', 'show', tampered]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(!/[\u001b\u0007\u009b]/.test(r.stdout), JSON.stringify(r.stdout));
+    assert.match(r.stdout, /server: +evil\?\]0;title\?/);
+    r = await run(['manifest', 'verify', tampered, ...flags]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /unknown_key/);
   });
 
   test('revoked, lapsed and rotated keys; an expired manifest', async () => {

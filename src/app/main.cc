@@ -1,11 +1,14 @@
 // mcpproxy's command line. Reads like a table of contents: each subcommand maps to one function.
 #include <CLI/CLI.hpp>
+#include <cstdint>
 #include <cstdio>
 
 #include "app/daemon.h"
 #include "app/doctor_command.h"
+#include "app/history_command.h"
 #include "app/import_command.h"
 #include "app/manage_command.h"
+#include "app/manifest_command.h"
 #include "app/tools_command.h"
 #include "app/trust_command.h"
 #include "policy/scanner.h"
@@ -122,6 +125,22 @@ int main(int argc, char** argv) {
       "approve", "Approve a tool's current definition (or all of a server's)");
   approve_tool_cmd->add_option("SERVER:TOOL", trust.target);
   approve_tool_cmd->add_option("--all", trust.all_server, "Approve every listed tool of SERVER");
+  mcpproxy::app::HistoryOptions history;
+  CLI::App* history_cmd =
+      tools_cmd->add_subcommand("history", "Every approved version of a tool's definition");
+  history_cmd->add_option("SERVER:TOOL", history.target)->required();
+  CLI::App* rollback_cmd = tools_cmd->add_subcommand(
+      "rollback", "Re-pin an earlier approved definition (the newer one is blocked again)");
+  rollback_cmd->add_option("SERVER:TOOL", history.target)->required();
+  std::int64_t rollback_to = 0;
+  rollback_cmd->add_option("--to", rollback_to, "Version (default: the previous definition)")
+      ->check(CLI::PositiveNumber);
+  for (CLI::App* cmd : {history_cmd, rollback_cmd}) {
+    cmd->add_option("--config", history.config_path,
+                    "Config file (to find data_dir; default ~/.mcpproxy/mcp_config.json)");
+    cmd->add_option("--data-dir", history.data_dir, "Data directory (default ~/.mcpproxy)");
+    cmd->add_flag("--json", history.json, "Print JSON");
+  }
   CLI::App* security_cmd = app.add_subcommand("security", "Security events");
   security_cmd->require_subcommand(1);
   CLI::App* events_cmd = security_cmd->add_subcommand("events", "Quarantines, approvals, changes");
@@ -150,6 +169,43 @@ int main(int argc, char** argv) {
   for (CLI::App* cmd :
        {diff_cmd, approve_tool_cmd, events_cmd, activity_list_cmd, report_cmd, scan_cmd}) {
     dataFlags(cmd);
+  }
+
+  // Signed tool manifests (docs/manifests.md).
+  mcpproxy::app::ManifestOptions manifest;
+  CLI::App* manifest_cmd = app.add_subcommand("manifest", "Signed tool manifests (Ed25519)");
+  manifest_cmd->require_subcommand(1);
+  CLI::App* keygen_cmd = manifest_cmd->add_subcommand(
+      "keygen", "Create a signing key (secret file, mode 0600); prints the public key last");
+  keygen_cmd->add_option("--out", manifest.out, "Secret key file to create (never overwritten)")
+      ->required();
+  keygen_cmd->add_option("--id", manifest.key_id, "Key id (default: from the public key)");
+  CLI::App* sign_cmd = manifest_cmd->add_subcommand(
+      "sign", "Sign a server's current approved tool definitions from the database");
+  sign_cmd->add_option("--key", manifest.key_files, "Secret key file (repeatable)")->required();
+  sign_cmd->add_option("--server", manifest.server, "Server name")->required();
+  sign_cmd->add_option("--out", manifest.out, "Manifest file to write")->required();
+  sign_cmd->add_option("--version", manifest.version, "Manifest version (default: the time)");
+  sign_cmd->add_option("--expires", manifest.expires,
+                       "Expiry: a date (2026-01-01), days (90d) or a duration (720h)");
+  sign_cmd->add_option("--package", manifest.package,
+                       "Package identity, e.g. npm:@scope/server@1.2.3");
+  CLI::App* verify_cmd = manifest_cmd->add_subcommand(
+      "verify", "Verify a manifest (exit 0 only for a valid signature by a trusted key)");
+  verify_cmd->add_option("FILE", manifest.file, "Manifest file")->required();
+  verify_cmd->add_option("--public-key", manifest.public_key,
+                         "Verify with this base64 public key instead of trusted_keys");
+  CLI::App* show_cmd = manifest_cmd->add_subcommand("show", "Print a manifest (without verifying)");
+  show_cmd->add_option("FILE", manifest.file, "Manifest file")->required();
+  CLI::App* check_cmd = manifest_cmd->add_subcommand(
+      "check", "Verify a server's manifest and compare its recorded tools (exit 0 when clean)");
+  check_cmd->add_option("SERVER", manifest.server, "Server name")->required();
+  check_cmd->add_option("--file", manifest.file, "Manifest file (default: the server's manifest)");
+  for (CLI::App* cmd : {keygen_cmd, sign_cmd, verify_cmd, show_cmd, check_cmd}) {
+    cmd->add_option("--config", manifest.config_path,
+                    "Config file (default ~/.mcpproxy/mcp_config.json)");
+    cmd->add_option("--data-dir", manifest.data_dir, "Data directory (default ~/.mcpproxy)");
+    cmd->add_flag("--json", manifest.json, "Print JSON");
   }
 
   // Other clients' configurations.
@@ -187,6 +243,16 @@ int main(int argc, char** argv) {
     int code = app.exit(error);
     return code == 0 ? 0 : mcpproxy::app::kExitUsage;
   }
+  if (*history_cmd) return mcpproxy::app::runToolsHistory(history);
+  if (*rollback_cmd) {
+    if (rollback_to > 0) history.to = rollback_to;
+    return mcpproxy::app::runToolsRollback(history);
+  }
+  if (*keygen_cmd) return mcpproxy::app::runManifestKeygen(manifest);
+  if (*sign_cmd) return mcpproxy::app::runManifestSign(manifest);
+  if (*verify_cmd) return mcpproxy::app::runManifestVerify(manifest);
+  if (*show_cmd) return mcpproxy::app::runManifestShow(manifest);
+  if (*check_cmd) return mcpproxy::app::runManifestCheck(manifest);
   if (*import_cmd) return mcpproxy::app::runImport(import_options);
   if (*connect_cmd) return mcpproxy::app::runConnect(connect_options);
   namespace app_ns = mcpproxy::app;

@@ -3,6 +3,7 @@
 #include "config/config.h"
 
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@
 #include <sstream>
 
 #include "common/files.h"
+#include "common/time_format.h"
 #include "protocol/jsonrpc.h"
 
 namespace mcpproxy::config {
@@ -165,8 +167,17 @@ Result<ServerConfig> parseServer(const json::object& object, const Path& path,
         server.trust_mode = TrustMode::kScan;
       } else if (mode == "auto") {
         server.trust_mode = TrustMode::kAuto;
+      } else if (mode == "signed") {
+        server.trust_mode = TrustMode::kManual;  // see ServerConfig::signed_trust
+        server.signed_trust = true;
       } else if (ok) {
-        ok = fieldError(field, "use \"manual\", \"scan\" or \"auto\"");
+        ok = fieldError(field, "use \"manual\", \"scan\", \"auto\" or \"signed\"");
+      }
+    } else if (key == "manifest") {
+      assign(getString(value, field), server.manifest);
+      if (ok && server.manifest.empty()) ok = fieldError(field, "empty");
+      if (ok && server.manifest.starts_with("http://")) {
+        ok = fieldError(field, "a manifest URL must use https://");
       }
     } else if (key == "prefix") {
       std::string prefix;
@@ -193,6 +204,9 @@ Result<ServerConfig> parseServer(const json::object& object, const Path& path,
   if (server.name.size() > 64 || !std::all_of(server.name.begin(), server.name.end(), isNameChar)) {
     return fieldError(path + ".name",
                       "\"" + server.name + "\": use 1-64 characters of A-Z a-z 0-9 _ - .");
+  }
+  if (server.signed_trust && server.manifest.empty()) {
+    return fieldError(path + ".trust_mode", "\"signed\" needs a \"manifest\"");
   }
   Protocol protocol = server.effectiveProtocol();
   if (server.command.empty() && server.url.empty()) {
@@ -248,6 +262,78 @@ Result<void> parseServers(const json::value& value, Config& config,
     }
   }
   return {};
+}
+
+// Standard base64 (with padding) of exactly 32 bytes: 44 characters, the last one "=".
+bool isBase64Key32(std::string_view text) {
+  if (text.size() != 44 || text[43] != '=' || text[42] == '=') return false;
+  unsigned char out[33];
+  return EVP_DecodeBlock(out, reinterpret_cast<const unsigned char*>(text.data()), 44) == 33;
+}
+
+Result<std::int64_t> getTime(const json::value& v, const Path& path) {
+  auto s = getString(v, path);
+  if (!s) return std::unexpected(s.error());
+  auto seconds = parseIsoTimeUtc(*s, /*allow_date_only=*/true);
+  if (!seconds) return fieldError(path, "expected \"YYYY-MM-DD\" or \"YYYY-MM-DDTHH:MM:SSZ\"");
+  return *seconds;
+}
+
+// "trusted_keys": unknown members are errors here, not warnings: a misspelt "revoked" must not
+// leave a key trusted.
+Result<std::vector<TrustedKeyConfig>> parseTrustedKeys(const json::value& value) {
+  if (!value.is_array()) return fieldError("trusted_keys", "expected an array of keys");
+  std::vector<TrustedKeyConfig> keys;
+  std::set<std::string> ids;
+  const auto& array = value.get_array();
+  for (std::size_t i = 0; i < array.size(); ++i) {
+    Path path = "trusted_keys[" + std::to_string(i) + "]";
+    if (!array[i].is_object()) return fieldError(path, "expected an object");
+    TrustedKeyConfig key;
+    for (const auto& [member, v] : array[i].get_object()) {
+      Path field = path + "." + std::string(member);
+      Result<void> ok;
+      if (member == "id") {
+        auto s = getString(v, field);
+        if (!s) return std::unexpected(s.error());
+        key.id = *s;
+      } else if (member == "public_key") {
+        auto s = getString(v, field);
+        if (!s) return std::unexpected(s.error());
+        if (!isBase64Key32(*s)) {
+          return fieldError(field,
+                            "expected a 32-byte Ed25519 key in standard base64 (44 "
+                            "characters, as `mcpproxy manifest keygen` prints it)");
+        }
+        key.public_key = *s;
+      } else if (member == "not_before" || member == "not_after") {
+        auto t = getTime(v, field);
+        if (!t) return std::unexpected(t.error());
+        (member == "not_before" ? key.not_before : key.not_after) = *t;
+      } else if (member == "revoked") {
+        auto b = getBool(v, field);
+        if (!b) return std::unexpected(b.error());
+        key.revoked = *b;
+      } else {
+        return fieldError(field,
+                          "unknown key (use id, public_key, not_before, not_after, revoked)");
+      }
+    }
+    if (key.id.empty()) return fieldError(path + ".id", "required");
+    if (key.id.size() > 64 || !std::all_of(key.id.begin(), key.id.end(),
+                                           [](char c) { return isNameChar(c) || c == ':'; })) {
+      return fieldError(path + ".id", "use 1-64 characters of A-Z a-z 0-9 _ - . :");
+    }
+    if (key.public_key.empty()) return fieldError(path + ".public_key", "required");
+    if (key.not_before && key.not_after && *key.not_after <= *key.not_before) {
+      return fieldError(path + ".not_after", "must be later than not_before");
+    }
+    if (!ids.insert(key.id).second) {
+      return fieldError(path + ".id", "duplicate key id \"" + key.id + "\"");
+    }
+    keys.push_back(std::move(key));
+  }
+  return keys;
 }
 
 constexpr std::size_t kMaxJsonDepth = 1000;
@@ -455,6 +541,10 @@ Result<Config> parseConfig(std::string_view text, std::vector<std::string>& warn
       auto b = getBool(value, key);
       if (!b) return std::unexpected(b.error());
       config.disable_management = *b;
+    } else if (key == "trusted_keys") {
+      auto keys = parseTrustedKeys(value);
+      if (!keys) return std::unexpected(keys.error());
+      config.trusted_keys = std::move(*keys);
     } else if (key == "log_level") {
       auto s = getString(value, key);
       if (!s) return std::unexpected(s.error());
@@ -467,6 +557,14 @@ Result<Config> parseConfig(std::string_view text, std::vector<std::string>& warn
       warnings.push_back(key + ": unknown key, kept and ignored");
     }
     if (!ok) return std::unexpected(ok.error());
+  }
+  if (config.trusted_keys.empty()) {
+    for (const auto& server : config.servers) {
+      if (server.manifest.empty()) continue;
+      warnings.push_back("mcpServers." + server.name +
+                         ".manifest: no trusted_keys are configured, so the manifest cannot "
+                         "verify and the server stays blocked");
+    }
   }
   return config;
 }

@@ -7,6 +7,7 @@
 #include <boost/json/object.hpp>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -52,6 +53,14 @@ struct ServerConfig {
   // connect become the approved baseline); absent: quarantined until approved (stored).
   std::optional<bool> quarantined;
   TrustMode trust_mode = TrustMode::kManual;
+  // "manifest": a local path (relative to the config file's directory; "~" expanded) or an
+  // https:// URL of the server's signed tool manifest (docs/manifests.md). Empty: none.
+  std::string manifest;
+  // "trust_mode": "signed": a valid manifest from a trusted key stands in for a person's
+  // approval of exactly the definitions it lists. Kept apart from trust_mode, which then reads
+  // kManual, so code that does not know manifests treats the server as manual (the safe
+  // reading) until the manifest filter honours this flag (issue 16).
+  bool signed_trust = false;
   std::optional<std::string> prefix;         // absent: "<name>__"; "" exposes tool names unchanged
   std::optional<milliseconds> call_timeout;  // overrides Config::call_timeout
   json::object unknown;                      // keys we do not know, kept verbatim
@@ -60,6 +69,15 @@ struct ServerConfig {
   std::string toolPrefix() const { return prefix ? *prefix : name + "__"; }
   // kAuto resolved against command/url.
   Protocol effectiveProtocol() const;
+};
+
+// A public key that signs tool manifests ("trusted_keys"). Times are seconds since the epoch.
+struct TrustedKeyConfig {
+  std::string id;          // matches the "keyid" of a manifest's signature
+  std::string public_key;  // standard base64 of the 32-byte Ed25519 key (validated)
+  std::optional<std::int64_t> not_before;
+  std::optional<std::int64_t> not_after;
+  bool revoked = false;
 };
 
 struct Config {
@@ -88,6 +106,9 @@ struct Config {
   // Hides the upstream_servers proxy tool and refuses its calls (issue 6); the REST API and CLI
   // still manage servers.
   bool disable_management = false;
+
+  // Keys whose manifest signatures are trusted (docs/manifests.md); ids are unique.
+  std::vector<TrustedKeyConfig> trusted_keys;
 
   bool servers_as_object = false;  // "mcpServers" was given in Claude Desktop's object form
   json::object unknown;

@@ -120,8 +120,47 @@ ALTER TABLE activity ADD COLUMN caller TEXT NOT NULL DEFAULT '';
 ALTER TABLE activity ADD COLUMN args_bytes INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE activity ADD COLUMN args_hash TEXT NOT NULL DEFAULT '';
 )sql",
+    // 4: every approval kept as a numbered version (history and rollback, issue 16). The
+    // approvals made before are carried over: the replaced ones in the order they were
+    // replaced (who approved them was not recorded), then the current one.
+    R"sql(
+CREATE TABLE tool_versions (
+  server TEXT NOT NULL,
+  name TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  hash TEXT NOT NULL,
+  definition TEXT NOT NULL,
+  approved_at INTEGER NOT NULL,
+  approved_by TEXT NOT NULL,
+  note TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (server, name, version)
+);
+INSERT INTO tool_versions(server, name, version, hash, definition, approved_at, approved_by, note)
+  SELECT server, name, ROW_NUMBER() OVER (PARTITION BY server, name ORDER BY id), hash,
+         definition, approved_at, '', 'approved before versions were kept'
+  FROM tool_approval_history;
+INSERT INTO tool_versions(server, name, version, hash, definition, approved_at, approved_by)
+  SELECT a.server, a.name,
+         1 + coalesce((SELECT max(v.version) FROM tool_versions v
+                       WHERE v.server = a.server AND v.name = a.name), 0),
+         a.hash, a.definition, a.approved_at, a.approved_by
+  FROM tool_approvals a;
+)sql",
 };
 static_assert(std::size(kMigrations) == Store::kSchemaVersion);
+
+// A definition as stored (serialised by us, so it parses; an unreadable one reads as empty).
+json::object storedDefinition(const std::string& text) {
+  auto definition = protocol::parseJson(text, protocol::Limits{64 << 20, 1000});
+  return definition && definition->is_object() ? definition->get_object() : json::object();
+}
+
+// Pins a tool: the one statement that writes tool_approvals (?1 server, ?2 name, ?3 hash,
+// ?4 definition, ?5 approved_at, ?6 approved_by).
+constexpr const char* kUpsertApproval =
+    "INSERT INTO tool_approvals(server, name, hash, definition, approved_at, approved_by) "
+    "VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(server, name) DO UPDATE SET hash = ?3, "
+    "definition = ?4, approved_at = ?5, approved_by = ?6";
 
 // A prepared statement that finalizes itself.
 class Statement {
@@ -433,6 +472,123 @@ struct Store::Impl {
     return snapshot;
   }
 
+  // Inside a transaction: records an approval as the tool's next version; returns its number.
+  Result<std::int64_t> appendVersion(const std::string& server, const std::string& name,
+                                     const std::string& hash, const std::string& definition,
+                                     std::int64_t now, const std::string& by,
+                                     const std::string& note) {
+    Statement next(db,
+                   "SELECT coalesce(max(version), 0) + 1 FROM tool_versions "
+                   "WHERE server = ?1 AND name = ?2");
+    next.bind(1, server).bind(2, name);
+    if (next.step() != SQLITE_ROW) return sqlError(db, "tool_versions");
+    std::int64_t version = next.integer(0);
+    Statement insert(db,
+                     "INSERT INTO tool_versions(server, name, version, hash, definition, "
+                     "approved_at, approved_by, note) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    insert.bind(1, server)
+        .bind(2, name)
+        .bind(3, version)
+        .bind(4, hash)
+        .bind(5, definition)
+        .bind(6, now)
+        .bind(7, by)
+        .bind(8, note);
+    if (insert.step() != SQLITE_DONE) return sqlError(db, "tool_versions");
+    return version;
+  }
+
+  Result<std::vector<ToolVersion>> toolHistory(const std::string& server, const std::string& name) {
+    Statement query(db,
+                    "SELECT version, hash, definition, approved_at, approved_by, note "
+                    "FROM tool_versions WHERE server = ?1 AND name = ?2 ORDER BY version");
+    if (!query.ok()) return sqlError(db, "tool_versions");
+    query.bind(1, server).bind(2, name);
+    std::vector<ToolVersion> out;
+    int rc;
+    while ((rc = query.step()) == SQLITE_ROW) {
+      ToolVersion v;
+      v.version = query.integer(0);
+      v.hash = query.text(1);
+      v.definition = storedDefinition(query.text(2));
+      v.approved_at_ms = query.integer(3);
+      v.approved_by = query.text(4);
+      v.note = query.text(5);
+      out.push_back(std::move(v));
+    }
+    if (rc != SQLITE_DONE) return sqlError(db, "tool_versions");
+    if (!out.empty()) out.back().current = true;
+    return out;
+  }
+
+  // Inside a transaction: re-pins an earlier version's definition as a new version.
+  Result<ToolVersion> rollbackTool(const std::string& server, const std::string& name,
+                                   std::optional<std::int64_t> to, const std::string& by) {
+    auto history = toolHistory(server, name);
+    if (!history) return std::unexpected(history.error());
+    if (history->empty()) {
+      return makeError(ErrorCode::kNotFound,
+                       "'" + server + ":" + name + "' has never been approved");
+    }
+    const ToolVersion& current = history->back();
+    const ToolVersion* target = nullptr;
+    if (to) {
+      for (const auto& v : *history) {
+        if (v.version == *to) target = &v;
+      }
+      if (!target) {
+        return makeError(ErrorCode::kNotFound,
+                         "'" + server + ":" + name + "' has no version " + std::to_string(*to));
+      }
+      if (target->hash == current.hash) {
+        return makeError(ErrorCode::kInvalidArgument, "v" + std::to_string(*to) +
+                                                          " is the definition pinned now (v" +
+                                                          std::to_string(current.version) + ")");
+      }
+    } else {
+      for (auto it = history->rbegin(); it != history->rend(); ++it) {
+        if (it->hash != current.hash) {
+          target = &*it;
+          break;
+        }
+      }
+      if (!target) {
+        return makeError(ErrorCode::kInvalidArgument,
+                         "'" + server + ":" + name + "' has no earlier definition to go back to");
+      }
+    }
+    auto now = nowMs();
+    std::string definition = json::serialize(target->definition);
+    Statement history_insert(db,
+                             "INSERT INTO tool_approval_history(server, name, hash, definition, "
+                             "approved_at, replaced_at) SELECT server, name, hash, definition, "
+                             "approved_at, ?3 FROM tool_approvals WHERE server = ?1 AND name = ?2");
+    history_insert.bind(1, server).bind(2, name).bind(3, now);
+    if (history_insert.step() != SQLITE_DONE) return sqlError(db, "tool_approval_history");
+    Statement upsert(db, kUpsertApproval);
+    upsert.bind(1, server)
+        .bind(2, name)
+        .bind(3, target->hash)
+        .bind(4, definition)
+        .bind(5, now)
+        .bind(6, by);
+    if (upsert.step() != SQLITE_DONE) return sqlError(db, "tool_approvals");
+    std::string note = "rollback to v" + std::to_string(target->version);
+    auto version = appendVersion(server, name, target->hash, definition, now, by, note);
+    if (!version) return std::unexpected(version.error());
+    insertEvent({now, "tool_rolled_back", server, name,
+                 "re-pinned v" + std::to_string(target->version) + " as v" +
+                     std::to_string(*version) + " by " + by + "; the definition of v" +
+                     std::to_string(current.version) + " is blocked again"});
+    ToolVersion out = *target;
+    out.version = *version;
+    out.approved_at_ms = now;
+    out.approved_by = by;
+    out.note = note;
+    out.current = true;
+    return out;
+  }
+
   // Inside a transaction: pins the listed (present) tools of `server`, all when names is empty.
   Result<std::size_t> pinTools(const std::string& server, const std::vector<std::string>& names,
                                const std::string& by) {
@@ -446,10 +602,7 @@ struct Store::Impl {
     Statement history(db,
                       "INSERT INTO tool_approval_history(server, name, hash, definition, "
                       "approved_at, replaced_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
-    Statement upsert(db,
-                     "INSERT INTO tool_approvals(server, name, hash, definition, approved_at, "
-                     "approved_by) VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(server, name) DO "
-                     "UPDATE SET hash = ?3, definition = ?4, approved_at = ?5, approved_by = ?6");
+    Statement upsert(db, kUpsertApproval);
     std::size_t pinned = 0;
     int rc;
     while ((rc = current.step()) == SQLITE_ROW) {
@@ -477,7 +630,10 @@ struct Store::Impl {
           .bind(5, now)
           .bind(6, by);
       if (upsert.step() != SQLITE_DONE) return sqlError(db, "tool_approvals");
-      insertEvent({now, "tool_approved", server, name, "pinned by " + by});
+      auto version = appendVersion(server, name, hash, current.text(2), now, by, "");
+      if (!version) return std::unexpected(version.error());
+      insertEvent({now, "tool_approved", server, name,
+                   "pinned by " + by + " as v" + std::to_string(*version)});
       ++pinned;
     }
     if (rc != SQLITE_DONE) return sqlError(db, "tools");
@@ -535,8 +691,7 @@ struct Store::Impl {
     record.server = server;
     record.name = name;
     record.hash = query.text(0);
-    auto definition = protocol::parseJson(query.text(1), protocol::Limits{64 << 20, 1000});
-    if (definition && definition->is_object()) record.definition = definition->get_object();
+    record.definition = storedDefinition(query.text(1));
     record.first_seen_ms = query.integer(2);
     record.last_seen_ms = query.integer(2);
     return record;
@@ -556,6 +711,35 @@ struct Store::Impl {
         "name = ?2 ORDER BY id DESC LIMIT 1",
         server, name);
     return diff;
+  }
+
+  Result<ToolVersion> rollback(const std::string& server, const std::string& name,
+                               std::optional<std::int64_t> to, const std::string& by) {
+    return transaction([&] { return rollbackTool(server, name, to, by); });
+  }
+
+  Result<std::vector<ToolRecord>> approvedTools(const std::string& server) {
+    Statement query(db,
+                    "SELECT a.name, a.hash, a.definition, a.approved_at, "
+                    "coalesce(t.present, 0) FROM tool_approvals a LEFT JOIN tools t "
+                    "ON t.server = a.server AND t.name = a.name WHERE a.server = ?1 "
+                    "ORDER BY a.name");
+    if (!query.ok()) return sqlError(db, "tool_approvals");
+    query.bind(1, server);
+    std::vector<ToolRecord> out;
+    int rc;
+    while ((rc = query.step()) == SQLITE_ROW) {
+      ToolRecord record;
+      record.server = server;
+      record.name = query.text(0);
+      record.hash = query.text(1);
+      record.definition = storedDefinition(query.text(2));
+      record.first_seen_ms = record.last_seen_ms = query.integer(3);
+      record.present = query.integer(4) != 0;
+      out.push_back(std::move(record));
+    }
+    if (rc != SQLITE_DONE) return sqlError(db, "tool_approvals");
+    return out;
   }
 
   Result<std::vector<SecurityEvent>> events(std::size_t limit) {
@@ -584,8 +768,7 @@ struct Store::Impl {
       record.server = query.text(0);
       record.name = query.text(1);
       record.hash = query.text(2);
-      auto definition = protocol::parseJson(query.text(3), protocol::Limits{64 << 20, 1000});
-      if (definition && definition->is_object()) record.definition = definition->get_object();
+      record.definition = storedDefinition(query.text(3));
       record.first_seen_ms = query.integer(4);
       record.last_seen_ms = query.integer(5);
       record.present = query.integer(6) != 0;
@@ -762,6 +945,27 @@ asio::awaitable<Result<ToolDiff>> Store::toolDiff(std::string server, std::strin
   return impl->run([impl, server = std::move(server), tool = std::move(tool)] {
     return impl->toolDiff(server, tool);
   });
+}
+
+asio::awaitable<Result<std::vector<ToolVersion>>> Store::toolHistory(std::string server,
+                                                                     std::string tool) {
+  auto* impl = impl_.get();
+  return impl->run([impl, server = std::move(server), tool = std::move(tool)] {
+    return impl->toolHistory(server, tool);
+  });
+}
+
+asio::awaitable<Result<ToolVersion>> Store::rollbackTool(std::string server, std::string tool,
+                                                         std::optional<std::int64_t> to_version,
+                                                         std::string by) {
+  auto* impl = impl_.get();
+  return impl->run([impl, server = std::move(server), tool = std::move(tool), to_version,
+                    by = std::move(by)] { return impl->rollback(server, tool, to_version, by); });
+}
+
+asio::awaitable<Result<std::vector<ToolRecord>>> Store::approvedTools(std::string server) {
+  auto* impl = impl_.get();
+  return impl->run([impl, server = std::move(server)] { return impl->approvedTools(server); });
 }
 
 void Store::queueServerState(std::string server, std::string state, std::string by,

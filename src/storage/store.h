@@ -85,6 +85,18 @@ struct ToolDiff {
   std::optional<ToolRecord> previous;  // the approval before the current one (rollback)
 };
 
+// One approval of a tool, kept for history and rollback. Versions count from 1 per tool and
+// only grow: a rollback is itself a new version (with a note) re-pinning an earlier definition.
+struct ToolVersion {
+  std::int64_t version = 0;
+  std::string hash;
+  json::object definition;  // as the upstream sent it when approved
+  std::int64_t approved_at_ms = 0;
+  std::string approved_by;  // "cli", "config", "trust_mode auto", ...; "" before schema 4
+  std::string note;         // e.g. "rollback to v2"
+  bool current = false;     // the pin in force (the newest version)
+};
+
 class Store {
  public:
   // Opens (creating and migrating as needed) the database at `file`. Completion handlers run on
@@ -126,6 +138,20 @@ class Store {
                                                            std::vector<std::string> names,
                                                            std::string by);
   boost::asio::awaitable<Result<ToolDiff>> toolDiff(std::string server, std::string tool);
+  // Every approved (pinned) tool of `server` with its approved definition, sorted by name
+  // (first_seen_ms/last_seen_ms hold the approval time; `present` is whether the server lists
+  // it now). What `mcpproxy manifest sign` vouches for.
+  boost::asio::awaitable<Result<std::vector<ToolRecord>>> approvedTools(std::string server);
+  // Every approval of SERVER:TOOL, oldest first (empty: never approved).
+  boost::asio::awaitable<Result<std::vector<ToolVersion>>> toolHistory(std::string server,
+                                                                       std::string tool);
+  // Re-pins the definition of `to_version` (default: the newest version whose definition
+  // differs from the pinned one) as a new version, so a server presenting the newer definition
+  // is blocked again until a person decides. kNotFound: no such tool or version;
+  // kInvalidArgument: nothing to go back to, or the target is the pinned definition.
+  boost::asio::awaitable<Result<ToolVersion>> rollbackTool(std::string server, std::string tool,
+                                                           std::optional<std::int64_t> to_version,
+                                                           std::string by);
   void recordEvent(SecurityEvent event);  // queued, like recordCall
   // Queued versions for the event loop's synchronous paths (failures are logged).
   void queueServerState(std::string server, std::string state, std::string by,
@@ -138,7 +164,7 @@ class Store {
 
   const std::filesystem::path& file() const;
 
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
 
  private:
   struct Impl;

@@ -770,7 +770,7 @@ struct SearchIndex::Impl {
   }
 };
 
-SearchIndex::SearchIndex(RankerOptions options) : impl_(std::make_unique<Impl>(options)) {}
+SearchIndex::SearchIndex(SearchOptions options) : impl_(std::make_unique<Impl>(options.ranker)) {}
 SearchIndex::~SearchIndex() = default;
 SearchIndex::SearchIndex(SearchIndex&&) noexcept = default;
 SearchIndex& SearchIndex::operator=(SearchIndex&&) noexcept = default;

@@ -43,6 +43,9 @@ struct Hit {
   std::string server;
   std::string tool;
   double score;  // higher is better; comparable only within one result list
+  // For a task split into sub-intents (SearchResult::intents): the one this tool answers best;
+  // -1 when the tool answers the task as a whole.
+  int intent = -1;
 };
 
 // Indexed fields. Tool names and parameter names are identifiers; the rest is prose.
@@ -109,12 +112,18 @@ struct RankerOptions {
   float name_bigram_weight = 0.0f;  // measured: no gain on retrieval-dev (−0.3 pt R@1 at 0.1)
 };
 
+// Everything the index is built with: the lexical ranker and the signals fused with it.
+struct SearchOptions {
+  RankerOptions ranker;
+};
+
 // Not thread-safe for writers: upsertServer/removeServer must not run concurrently with anything
 // else. Concurrent search() calls are fine (per-thread scratch space). A moved-from index may
 // only be assigned to or destroyed.
 class SearchIndex {
  public:
-  explicit SearchIndex(RankerOptions options = {});
+  explicit SearchIndex(SearchOptions options = {});
+  explicit SearchIndex(RankerOptions ranker) : SearchIndex(SearchOptions{ranker}) {}
   ~SearchIndex();
   SearchIndex(SearchIndex&&) noexcept;
   SearchIndex& operator=(SearchIndex&&) noexcept;

@@ -109,12 +109,44 @@ struct RankerOptions {
   bool name_idf_in_rerank = true;
   float surface_weight = 0.2f;
   float list_intent_weight = 0.3f;
+  //   + get_intent_weight if a word the query uses in the singular is in the name of a tool that
+  //     says "get" and no plural one is: the mirror image of list intent.
+  float get_intent_weight = 0.0f;
   float name_bigram_weight = 0.0f;  // measured: no gain on retrieval-dev (−0.3 pt R@1 at 0.1)
 };
 
-// Everything the index is built with: the lexical ranker and the signals fused with it.
+class WordVectors;
+
+// Everything the index is built with: the lexical ranker and the signals fused with it. Weights
+// were chosen on tests/data/retrieval-dev only (docs/search.md); livemcpbench is never used to
+// choose one.
 struct SearchOptions {
   RankerOptions ranker;
+
+  // Semantic signal: tools and queries embedded as SIF-weighted means of static word vectors
+  // (index/word_vectors.h), compared by cosine over every tool, and fused with the lexical
+  // list (index/fusion.h, convex combination). Null vectors switch the signal off.
+  std::shared_ptr<const WordVectors> vectors;
+  float semantic_weight = 0.3f;  // fusion weight; the lexical list weighs 1
+  std::size_t semantic_depth = 100;  // best tools by cosine that join the fusion
+  // Per field: how much its words count in a tool's embedding (name, server, title,
+  // description, parameter names, parameter descriptions).
+  std::array<float, kFieldCount> semantic_field_weight{2.0f, 0.5f, 2.0f, 1.0f, 0.5f, 0.0f};
+
+  // Task decomposition (index/task_split.h): a multi-step task is also searched one sub-intent
+  // at a time, and the answer gives every sub-intent slots in turn.
+  bool decompose = true;
+
+  // Server-level evidence: a tool's score is lifted by how well the other tools of its server
+  // match (× (1 + server_weight × evidence), evidence in [0, 1]).
+  float server_weight = 0.25f;
+};
+
+// A search answer with the task's sub-intents.
+struct SearchResult {
+  // The sub-intents the task was split into; empty when it was searched as a whole only.
+  std::vector<std::string> intents;
+  std::vector<Hit> hits;  // best first; Hit::intent indexes `intents` (-1: the whole task)
 };
 
 // Not thread-safe for writers: upsertServer/removeServer must not run concurrently with anything
@@ -141,6 +173,8 @@ class SearchIndex {
   // The best `limit` tools for a free-text query, best first, with scores > 0. An empty query,
   // a query of stop words only, or limit 0 gives an empty list. Never fails on any input.
   std::vector<Hit> search(std::string_view query, std::size_t limit) const;
+  // The same with the sub-intents the task was split into, and which one each tool answers.
+  SearchResult searchTask(std::string_view query, std::size_t limit) const;
 
   // The lexical signal alone (what search() fuses): the best `depth` candidates, best first.
   std::vector<Hit> searchLexical(std::string_view query, std::size_t depth) const;

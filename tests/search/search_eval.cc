@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "index/word_vectors.h"
 #include "retrieval_eval.h"
 
 using namespace mcpproxy::index;
@@ -24,10 +25,76 @@ struct Config {
   SearchOptions options;
 };
 
+std::shared_ptr<const WordVectors> g_vectors;
+
+// --set=name=value,... overrides of the defaults, for trying a value on the dev set.
+std::vector<std::pair<std::string, float>> g_overrides;
+
+void applyOverrides(SearchOptions& o) {
+  for (const auto& [name, v] : g_overrides) {
+    RankerOptions& r = o.ranker;
+    if (name == "name_coverage_weight") r.name_coverage_weight = v;
+    else if (name == "surface_weight") r.surface_weight = v;
+    else if (name == "list_intent_weight") r.list_intent_weight = v;
+    else if (name == "get_intent_weight") r.get_intent_weight = v;
+    else if (name == "coverage_exponent") r.coverage_exponent = v;
+    else if (name == "synonym_weight") r.synonym_weight = v;
+    else if (name == "k1") r.k1 = v;
+    else if (name == "semantic_weight") o.semantic_weight = v;
+    else if (name == "semantic_depth") o.semantic_depth = static_cast<std::size_t>(v);
+    else if (name == "server_weight") o.server_weight = v;
+    else if (name.starts_with("fw")) r.field_weight[std::stoul(name.substr(2))] = v;
+    else if (name.starts_with("fb")) r.field_b[std::stoul(name.substr(2))] = v;
+    else if (name.starts_with("sfw")) o.semantic_field_weight[std::stoul(name.substr(3))] = v;
+    else std::fprintf(stderr, "unknown option %s\n", name.c_str());
+  }
+}
+
+SearchOptions full() {
+  SearchOptions o;
+  o.vectors = g_vectors;
+  applyOverrides(o);
+  return o;
+}
+
 std::vector<Config> configs() {
   std::vector<Config> out;
+  if (!g_overrides.empty()) {
+    out.push_back({"with --set", full()});
+    return out;
+  }
   out.push_back({"plain BM25 (name + description)", plainBm25()});
-  out.push_back({"mcpproxy defaults", SearchOptions{}});
+  SearchOptions lexical;
+  lexical.decompose = false;
+  out.push_back({"lexical ranker (BM25F + analysis)", lexical});
+  SearchOptions decomposed;
+  out.push_back({"+ task decomposition", decomposed});
+  if (g_vectors) {
+    SearchOptions sem = full();
+    sem.decompose = false;
+    out.push_back({"lexical + semantic", sem});
+    out.push_back({"+ semantic + decomposition", full()});
+    for (float w : {0.25f, 0.5f, 1.0f}) {
+      SearchOptions o = full();
+      o.server_weight = w;
+      out.push_back({"+ server evidence " + std::to_string(w).substr(0, 4), o});
+    }
+  }
+  return out;
+}
+
+// Dev-only tuning grid (--tune): the semantic signal's fusion weight and depth.
+std::vector<Config> tuningGrid() {
+  std::vector<Config> out;
+  for (float w : {0.0f, 0.1f, 0.2f, 0.3f, 0.5f}) {
+    for (std::size_t depth : {20u, 50u, 100u}) {
+      SearchOptions o = full();
+      o.semantic_weight = w;
+      o.semantic_depth = depth;
+      out.push_back({"w " + std::to_string(w).substr(0, 4) + " depth " + std::to_string(depth), o});
+      if (w == 0.0f) break;
+    }
+  }
   return out;
 }
 
@@ -50,24 +117,59 @@ void run(const Dataset& data, const std::vector<Config>& list) {
 int main(int argc, char** argv) {
   std::string root = MCPPROXY_TEST_DATA_DIR;
   std::vector<std::string> dirs;
+  bool unseen = false, tune = false, misses = false;
+  std::string vectors_path = MCPPROXY_SEARCH_DATA_DIR "/word-vectors.bin";
   for (int i = 1; i < argc; ++i) {
     if (std::strncmp(argv[i], "--data=", 7) == 0) dirs.emplace_back(argv[i] + 7);
+    if (std::strncmp(argv[i], "--vectors=", 10) == 0) vectors_path = argv[i] + 10;
+    if (std::strcmp(argv[i], "--unseen") == 0) unseen = true;
+    if (std::strcmp(argv[i], "--tune") == 0) tune = true;
+    if (std::strcmp(argv[i], "--misses") == 0) misses = true;
+    if (std::strncmp(argv[i], "--set=", 6) == 0) {
+      std::string list = argv[i] + 6;
+      for (std::size_t at = 0; at < list.size();) {
+        std::size_t end = list.find(',', at);
+        if (end == std::string::npos) end = list.size();
+        std::string item = list.substr(at, end - at);
+        std::size_t eq = item.find('=');
+        if (eq != std::string::npos) g_overrides.emplace_back(item.substr(0, eq), std::stof(item.substr(eq + 1)));
+        at = end + 1;
+      }
+    }
   }
   std::string why;
+  if (!vectors_path.empty()) {
+    g_vectors = WordVectors::load(vectors_path, why);
+    if (!g_vectors) std::fprintf(stderr, "no semantic signal: %s\n", why.c_str());
+  }
   if (dirs.empty()) {
     Dataset dev, distractors, bench;
     if (!loadDataset(root + "/retrieval-dev", dev, why)) {
       std::fprintf(stderr, "%s\n", why.c_str());
       return 1;
     }
-    run(dev, configs());
+    if (misses) {  // dev only: the queries whose first answer is wrong
+      SearchIndex index = buildIndex(dev, full());
+      for (const Query& q : dev.queries) {
+        auto hits = index.search(q.text, 3);
+        std::string got = hits.empty() ? "-" : hits[0].server + ":" + hits[0].tool;
+        if (got == q.groups[0][0]) continue;
+        std::printf("%s\n   want %s\n   got  %s | %s\n", q.text.c_str(), q.groups[0][0].c_str(),
+                    got.c_str(), hits.size() > 1 ? hits[1].tool.c_str() : "");
+      }
+      return 0;
+    }
+    const std::vector<Config> list = tune ? tuningGrid() : configs();
+    run(dev, list);
     Dataset universe;
     if (loadNestedTools(root + "/security-dev/benign_tools_mcpuniverse.jsonl", universe, why)) {
-      run(withDistractors(joinedTasks(dev, 3, 300, 11), universe), configs());
+      run(withDistractors(joinedTasks(dev, 2, 300, 7), universe), list);
+      run(withDistractors(joinedTasks(dev, 3, 300, 11), universe), list);
     } else {
-      run(joinedTasks(dev, 3, 300, 11), configs());
+      run(joinedTasks(dev, 3, 300, 11), list);
     }
-    if (loadDataset(root + "/livemcpbench", bench, why)) run(bench, configs());
+    // The unseen benchmark only on request: tuning runs must not see it.
+    if (unseen && loadDataset(root + "/livemcpbench", bench, why)) run(bench, configs());
     return 0;
   }
   for (const std::string& dir : dirs) {

@@ -227,6 +227,7 @@ struct SearchIndex::Impl {
 
   SearchOptions search_options;
   RankerOptions options;  // search_options.ranker
+  FeedbackModel feedback;
   const WordVectors* vectors = nullptr;  // search_options.vectors, when the signal is on
   std::size_t dims = 0;
   std::vector<std::int8_t> doc_vectors;  // dims per document slot; zero for free slots
@@ -248,7 +249,10 @@ struct SearchIndex::Impl {
   std::vector<std::string> server_names;  // by server id
   std::vector<std::uint32_t> free_servers;
 
-  explicit Impl(SearchOptions so) : search_options(std::move(so)), options(search_options.ranker) {
+  explicit Impl(SearchOptions so)
+      : search_options(std::move(so)),
+        options(search_options.ranker),
+        feedback(search_options.feedback) {
     if (search_options.vectors && search_options.semantic_weight > 0) {
       vectors = search_options.vectors.get();
       dims = vectors->dims();
@@ -420,9 +424,11 @@ struct SearchIndex::Impl {
       if (!semantic.empty()) {
         IdRanking sem;
         sem.weight = search_options.semantic_weight;
-        // Anchor: the weakest of the semantic top list, so the signal spreads over the tools
-        // it prefers; lexical candidates below it get nothing from it.
-        sem.min_score = semantic.back().first;
+        // Anchor: the weakest of a full semantic top list, so the signal spreads over the
+        // tools it prefers and lexical candidates below it get nothing from it; when fewer
+        // tools than that are similar at all, every positive similarity counts.
+        sem.min_score = semantic.size() >= search_options.semantic_depth ? semantic.back().first
+                                                                         : 0.0;
         std::unordered_set<std::uint32_t> seen;
         for (auto [score, doc] : semantic) {
           sem.hits.emplace_back(doc, score);
@@ -436,12 +442,67 @@ struct SearchIndex::Impl {
         rankings.push_back(std::move(sem));
       }
     }
-    auto fused = rankings.size() == 1 && rankings[0].hits.size() <= keep
-                     ? rankings[0].hits
-                     : fuseById(rankings, keep + search_options.semantic_depth);
+    std::vector<std::pair<std::uint32_t, double>> fused;
+    if (rankings.size() == 1) {
+      fused = std::move(rankings[0].hits);  // already ordered, ties by name
+    } else {
+      fused = fuseById(rankings, keep + search_options.semantic_depth);
+      std::erase_if(fused, [](const auto& e) { return e.second <= 0; });
+      sortByScore(fused);
+    }
+    if (!feedback.empty()) applyFeedback(text, fused);
     if (search_options.server_weight > 0 && fused.size() > 1) liftByServer(fused);
     if (fused.size() > depth) fused.resize(depth);
     return fused;
+  }
+
+  // Best first; equal scores by server name, then tool name, so answers are deterministic.
+  void sortByScore(std::vector<std::pair<std::uint32_t, double>>& list) const {
+    std::stable_sort(list.begin(), list.end(), [&](const auto& a, const auto& b) {
+      if (a.second != b.second) return a.second > b.second;
+      const DocEntry& da = docs[a.first];
+      const DocEntry& db = docs[b.first];
+      if (da.server != db.server) return server_names[da.server] < server_names[db.server];
+      return da.name < db.name;
+    });
+  }
+
+  // The query's own terms as the feedback model keys them (stemmed, stop words dropped).
+  std::vector<std::string> feedbackTerms(std::string_view text) const {
+    if (text.size() > kMaxQueryBytes) text = text.substr(0, kMaxQueryBytes);
+    std::vector<std::string> out;
+    for (const AnalyzedTerm& t : analyze(text, prose_analyze_options)) {
+      if (t.joined) continue;
+      if (std::find(out.begin(), out.end(), t.text) == out.end()) out.push_back(t.text);
+      if (out.size() >= kMaxFeedbackTerms) break;
+    }
+    return out;
+  }
+
+  std::vector<float> idfWeights(const std::vector<std::string>& words) const {
+    std::vector<float> weights;
+    float unknown = idf(0);  // a word no tool uses is as specific as a word can be
+    for (const std::string& t : words) {
+      auto it = term_ids.find(t);
+      weights.push_back(it == term_ids.end() ? unknown : idf(terms[it->second].postings.size()));
+    }
+    return weights;
+  }
+
+  void applyFeedback(std::string_view text,
+                     std::vector<std::pair<std::uint32_t, double>>& fused) const {
+    std::vector<std::string> words = feedbackTerms(text);
+    if (words.empty()) return;
+    auto votes = feedback.votes(words, idfWeights(words));
+    if (votes.empty()) return;
+    std::string key;
+    for (auto& [doc, score] : fused) {
+      key = server_names[docs[doc].server];
+      key.push_back(':');
+      key += docs[doc].name;
+      if (auto it = votes.find(key); it != votes.end()) score *= feedback.factor(it->second);
+    }
+    sortByScore(fused);
   }
 
   // Server-level evidence (the tool-to-agent idea): a server whose other tools also match the
@@ -462,9 +523,7 @@ struct SearchIndex::Impl {
       double evidence = std::min(1.0, server_mass[docs[doc].server] - own);
       score *= 1.0 + search_options.server_weight * std::max(0.0, evidence);
     }
-    std::stable_sort(fused.begin(), fused.end(), [](const auto& a, const auto& b) {
-      return a.second != b.second ? a.second > b.second : a.first < b.first;
-    });
+    sortByScore(fused);
   }
 
   SearchResult searchTask(std::string_view query, std::size_t limit) const {
@@ -981,7 +1040,7 @@ struct SearchIndex::Impl {
       bytes += sizeof(DocEntry) + (d.name_terms.capacity() + d.surface.capacity()) * 4 +
                (d.name.capacity() > 15 ? d.name.capacity() + 1 : 0);
     }
-    bytes += norm.capacity() * sizeof(float) + doc_vectors.capacity();
+    bytes += norm.capacity() * sizeof(float) + doc_vectors.capacity() + feedback.memoryBytes();
     for (const auto& [name, entry] : servers) {
       bytes += 96 + name.capacity() + (entry.docs.capacity() + entry.terms.capacity()) * 4;
     }
@@ -1015,6 +1074,24 @@ std::vector<Hit> SearchIndex::search(std::string_view query, std::size_t limit) 
 
 SearchResult SearchIndex::searchTask(std::string_view query, std::size_t limit) const {
   return impl_->searchTask(query, limit);
+}
+
+void SearchIndex::recordFeedback(std::string_view query, const std::vector<std::string>& shown,
+                                 const std::vector<std::string>& called) {
+  std::vector<std::string> words = impl_->feedbackTerms(query);
+  impl_->feedback.record(words, impl_->idfWeights(words), shown, called);
+}
+
+void SearchIndex::resetFeedback() {
+  impl_->feedback.reset();
+}
+
+std::string SearchIndex::saveFeedback() const {
+  return impl_->feedback.save();
+}
+
+bool SearchIndex::loadFeedback(std::string_view blob, std::string& error) {
+  return impl_->feedback.load(blob, error);
 }
 
 std::size_t SearchIndex::size() const {

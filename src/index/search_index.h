@@ -28,6 +28,8 @@
 #include <string_view>
 #include <vector>
 
+#include "index/feedback.h"
+
 namespace mcpproxy::index {
 
 struct ToolDocument {
@@ -140,6 +142,9 @@ struct SearchOptions {
   // Server-level evidence: a tool's score is lifted by how well the other tools of its server
   // match (× (1 + server_weight × evidence), evidence in [0, 1]).
   float server_weight = 0.25f;
+
+  // Learning from use (index/feedback.h): recordFeedback() adjusts later rankings.
+  FeedbackOptions feedback;
 };
 
 // A search answer with the task's sub-intents.
@@ -178,6 +183,18 @@ class SearchIndex {
 
   // The lexical signal alone (what search() fuses): the best `depth` candidates, best first.
   std::vector<Hit> searchLexical(std::string_view query, std::size_t depth) const;
+
+  // Learning from use. After a retrieve_tools answer to `query` showed `shown` ("server:tool",
+  // in order) and the model called `called` (a subset, possibly empty, e.g. the tools called
+  // in the same session before the next retrieve_tools). Ignored when feedback is disabled.
+  // A writer: not concurrent with search().
+  void recordFeedback(std::string_view query, const std::vector<std::string>& shown,
+                      const std::vector<std::string>& called);
+  void resetFeedback();
+  // The learned state as a blob (JSON) for the caller to persist, and back; loadFeedback
+  // leaves the state unchanged and returns false with a reason on a bad blob.
+  std::string saveFeedback() const;
+  bool loadFeedback(std::string_view blob, std::string& error);
 
   // Number of indexed tools.
   std::size_t size() const;

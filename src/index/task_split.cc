@@ -110,7 +110,11 @@ std::vector<std::string> splitTask(std::string_view task) {
     bool hard = gapHas(gap_begin, gap_end, [&](std::size_t k) {
       char ch = task[k];
       if (ch == ';' || ch == '\n' || ch == '!' || ch == '?') return true;
-      return ch == '.' && k + 1 < task.size() && (task[k + 1] == ' ' || task[k + 1] == '\n');
+      // A full stop ends a sentence, but not the one of a step number ("2. read").
+      bool after_number = k == gap_begin && words[w - 1].lower.find_first_not_of("0123456789") ==
+                                                std::string::npos;
+      return ch == '.' && !after_number && k + 1 < task.size() &&
+             (task[k + 1] == ' ' || task[k + 1] == '\n');
     });
     bool comma = gapHas(gap_begin, gap_end, [&](std::size_t k) { return task[k] == ','; });
     bool numbered = std::all_of(word.begin(), word.end(), [](char ch) {

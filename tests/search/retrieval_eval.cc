@@ -201,6 +201,7 @@ SearchIndex buildIndex(const Dataset& data, const SearchOptions& options) {
 SearchOptions plainBm25() {
   SearchOptions o;
   o.decompose = false;
+  o.server_weight = 0;
   RankerOptions& r = o.ranker;
   r.field_weight = {1, 0, 0, 1, 0, 0};
   r.field_b = {0.75f, 0, 0, 0.75f, 0, 0};

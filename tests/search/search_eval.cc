@@ -6,6 +6,7 @@
 // Datasets: retrieval-dev (the dev set: the only one weights are chosen on), its joined
 // three-step tasks with MCP-Universe servers as distractors (dev, multi-step), and
 // livemcpbench (the unseen benchmark: measured, never tuned on).
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -43,6 +44,9 @@ void applyOverrides(SearchOptions& o) {
     else if (name == "semantic_weight") o.semantic_weight = v;
     else if (name == "semantic_depth") o.semantic_depth = static_cast<std::size_t>(v);
     else if (name == "server_weight") o.server_weight = v;
+    else if (name == "fb_sim") o.feedback.min_similarity = v;
+    else if (name == "fb_ignored") o.feedback.ignored_penalty = v;
+    else if (name == "fb_weight") o.feedback.weight = v;
     else if (name.starts_with("fw")) r.field_weight[std::stoul(name.substr(2))] = v;
     else if (name.starts_with("fb")) r.field_b[std::stoul(name.substr(2))] = v;
     else if (name.starts_with("sfw")) o.semantic_field_weight[std::stoul(name.substr(3))] = v;
@@ -64,22 +68,29 @@ std::vector<Config> configs() {
     return out;
   }
   out.push_back({"plain BM25 (name + description)", plainBm25()});
-  SearchOptions lexical;
-  lexical.decompose = false;
-  out.push_back({"lexical ranker (BM25F + analysis)", lexical});
-  SearchOptions decomposed;
-  out.push_back({"+ task decomposition", decomposed});
+  SearchOptions step;
+  step.decompose = false;
+  step.server_weight = 0;
+  out.push_back({"lexical ranker (BM25F + analysis, before)", step});
   if (g_vectors) {
-    SearchOptions sem = full();
-    sem.decompose = false;
-    out.push_back({"lexical + semantic", sem});
-    out.push_back({"+ semantic + decomposition", full()});
-    for (float w : {0.25f, 0.5f, 1.0f}) {
-      SearchOptions o = full();
-      o.server_weight = w;
-      out.push_back({"+ server evidence " + std::to_string(w).substr(0, 4), o});
-    }
+    step.vectors = g_vectors;
+    out.push_back({"+ semantic signal (word vectors)", step});
   }
+  step.decompose = true;
+  out.push_back({"+ task decomposition", step});
+  step.server_weight = SearchOptions{}.server_weight;
+  out.push_back({"+ server evidence (= defaults)", step});
+  if (g_vectors) {
+    SearchOptions o = full();
+    o.vectors = nullptr;
+    out.push_back({"defaults - semantic signal", o});
+  }
+  SearchOptions o = full();
+  o.decompose = false;
+  out.push_back({"defaults - task decomposition", o});
+  o = full();
+  o.server_weight = 0;
+  out.push_back({"defaults - server evidence", o});
   return out;
 }
 
@@ -112,12 +123,47 @@ void run(const Dataset& data, const std::vector<Config>& list) {
   }
 }
 
+// Learning from use, simulated two-fold: the model's calls on one half of the tasks (the
+// needed tools it was shown in the top 10) are recorded, then the other half is scored.
+void runFeedback(const Dataset& data) {
+  Metrics total;
+  for (int fold = 0; fold < 2; ++fold) {
+    SearchIndex index = buildIndex(data, full());
+    Dataset train = data, test = data;
+    train.queries.clear();
+    test.queries.clear();
+    for (std::size_t i = 0; i < data.queries.size(); ++i) {
+      (static_cast<int>(i % 2) == fold ? test : train).queries.push_back(data.queries[i]);
+    }
+    for (const Query& q : train.queries) {
+      std::vector<std::string> shown, called;
+      for (const Hit& h : index.search(q.text, 10)) shown.push_back(h.server + ":" + h.tool);
+      for (const auto& group : q.groups) {
+        for (const std::string& s : shown) {
+          if (std::find(group.begin(), group.end(), s) != group.end()) {
+            called.push_back(s);
+            break;
+          }
+        }
+      }
+      index.recordFeedback(q.text, shown, called);
+    }
+    Metrics m = evaluate(test, [&](std::string_view q, std::size_t k) { return index.search(q, k); });
+    Metrics before;
+    SearchIndex fresh = buildIndex(data, full());
+    before = evaluate(test, [&](std::string_view q, std::size_t k) { return fresh.search(q, k); });
+    if (fold == 1) total = m;
+    std::printf("  fold %d: before  %s\n          after   %s\n", fold, formatMetrics(before).c_str(),
+                formatMetrics(m).c_str());
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string root = MCPPROXY_TEST_DATA_DIR;
   std::vector<std::string> dirs;
-  bool unseen = false, tune = false, misses = false;
+  bool unseen = false, tune = false, misses = false, feedback = false;
   std::string vectors_path = MCPPROXY_SEARCH_DATA_DIR "/word-vectors.bin";
   for (int i = 1; i < argc; ++i) {
     if (std::strncmp(argv[i], "--data=", 7) == 0) dirs.emplace_back(argv[i] + 7);
@@ -125,6 +171,7 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[i], "--unseen") == 0) unseen = true;
     if (std::strcmp(argv[i], "--tune") == 0) tune = true;
     if (std::strcmp(argv[i], "--misses") == 0) misses = true;
+    if (std::strcmp(argv[i], "--feedback") == 0) feedback = true;
     if (std::strncmp(argv[i], "--set=", 6) == 0) {
       std::string list = argv[i] + 6;
       for (std::size_t at = 0; at < list.size();) {
@@ -157,6 +204,11 @@ int main(int argc, char** argv) {
         std::printf("%s\n   want %s\n   got  %s | %s\n", q.text.c_str(), q.groups[0][0].c_str(),
                     got.c_str(), hits.size() > 1 ? hits[1].tool.c_str() : "");
       }
+      return 0;
+    }
+    if (feedback) {
+      std::printf("learning from use on %s (two-fold):\n", dev.name.c_str());
+      runFeedback(dev);
       return 0;
     }
     const std::vector<Config> list = tune ? tuningGrid() : configs();

@@ -13,6 +13,11 @@
 #include <string>
 #include <vector>
 
+#include <boost/json.hpp>
+#include <fstream>
+#include <map>
+
+#include "index/schema_compress.h"
 #include "index/word_vectors.h"
 #include "retrieval_eval.h"
 
@@ -44,6 +49,7 @@ void applyOverrides(SearchOptions& o) {
     else if (name == "semantic_weight") o.semantic_weight = v;
     else if (name == "semantic_depth") o.semantic_depth = static_cast<std::size_t>(v);
     else if (name == "server_weight") o.server_weight = v;
+    else if (name == "whole_task_slot") o.whole_task_slot = v != 0;
     else if (name == "fb_sim") o.feedback.min_similarity = v;
     else if (name == "fb_ignored") o.feedback.ignored_penalty = v;
     else if (name == "fb_weight") o.feedback.weight = v;
@@ -158,12 +164,55 @@ void runFeedback(const Dataset& data) {
   }
 }
 
+// Writes, for every query of `data`, the retrieve_tools answer (top 15, entries shaped like
+// the proxy's: name, server, tool, description, inputSchema) three ways — as the upstream
+// defined the tools, with noise dropped, and with descriptions also cut to 300 bytes — one
+// JSON line {"full", "compressed", "short"} of serialized answers per query, for
+// scripts/count-answer-tokens.mjs.
+bool dumpAnswers(const Dataset& data, const std::string& path) {
+  std::map<std::string, const ToolDocument*> by_name;
+  for (const ToolDocument& t : data.tools) by_name[t.server + ":" + t.name] = &t;
+  SearchIndex index = buildIndex(data, full());
+  std::ofstream out(path);
+  CompressOptions noise;
+  CompressOptions cut;
+  cut.max_description_bytes = 300;
+  for (const Query& q : data.queries) {
+    boost::json::array answers[3];
+    for (const Hit& h : index.search(q.text, 15)) {
+      const ToolDocument& t = *by_name.at(h.server + ":" + h.tool);
+      for (int variant = 0; variant < 3; ++variant) {
+        boost::json::object e{{"name", h.server + ":" + h.tool}, {"server", h.server}, {"tool", h.tool}};
+        if (variant == 0) {
+          e["description"] = t.description;
+          e["inputSchema"] = t.input_schema;
+        } else {
+          const CompressOptions& o = variant == 1 ? noise : cut;
+          bool shortened = false;
+          std::string d(shortenDescription(t.description, o.max_description_bytes, shortened));
+          if (shortened) d += "…";
+          e["description"] = d;
+          e["inputSchema"] = compressSchema(t.input_schema, o);
+        }
+        answers[variant].push_back(std::move(e));
+      }
+    }
+    out << boost::json::serialize(boost::json::object{
+               {"full", boost::json::serialize(boost::json::object{{"tools", answers[0]}})},
+               {"compressed", boost::json::serialize(boost::json::object{{"tools", answers[1]}})},
+               {"short", boost::json::serialize(boost::json::object{{"tools", answers[2]}})}})
+        << '\n';
+  }
+  return static_cast<bool>(out);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string root = MCPPROXY_TEST_DATA_DIR;
   std::vector<std::string> dirs;
   bool unseen = false, tune = false, misses = false, feedback = false;
+  std::string dump;  // DIR: answers of retrieval-dev and livemcpbench for token counting
   std::string vectors_path = MCPPROXY_SEARCH_DATA_DIR "/word-vectors.bin";
   for (int i = 1; i < argc; ++i) {
     if (std::strncmp(argv[i], "--data=", 7) == 0) dirs.emplace_back(argv[i] + 7);
@@ -172,6 +221,7 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[i], "--tune") == 0) tune = true;
     if (std::strcmp(argv[i], "--misses") == 0) misses = true;
     if (std::strcmp(argv[i], "--feedback") == 0) feedback = true;
+    if (std::strncmp(argv[i], "--dump-answers=", 15) == 0) dump = argv[i] + 15;
     if (std::strncmp(argv[i], "--set=", 6) == 0) {
       std::string list = argv[i] + 6;
       for (std::size_t at = 0; at < list.size();) {
@@ -205,6 +255,13 @@ int main(int argc, char** argv) {
                     got.c_str(), hits.size() > 1 ? hits[1].tool.c_str() : "");
       }
       return 0;
+    }
+    if (!dump.empty()) {
+      Dataset bench;
+      bool ok = dumpAnswers(dev, dump + "/retrieval-dev.jsonl") &&
+                loadDataset(root + "/livemcpbench", bench, why) &&
+                dumpAnswers(bench, dump + "/livemcpbench.jsonl");
+      return ok ? 0 : 1;
     }
     if (feedback) {
       std::printf("learning from use on %s (two-fold):\n", dev.name.c_str());

@@ -9,7 +9,10 @@
 #include <vector>
 
 #include "index/feedback.h"
+#include <boost/json.hpp>
+
 #include "index/fusion.h"
+#include "index/schema_compress.h"
 #include "index/search_index.h"
 #include "index/task_split.h"
 #include "index/word_vectors.h"
@@ -239,6 +242,59 @@ TEST(Fusion, ById) {
   EXPECT_DOUBLE_EQ(fused[1].second, 1.0);
   EXPECT_EQ(fused[2].first, 3u);  // 0.25
   EXPECT_TRUE(fuseById(r, 0).empty());
+}
+
+}  // namespace
+}  // namespace mcpproxy::index
+
+namespace mcpproxy::index {
+namespace {
+
+TEST(SchemaCompress, DropsNoiseKeepsMeaning) {
+  auto schema = boost::json::parse(R"({
+    "$schema": "http://json-schema.org/draft-07/schema#", "type": "object", "title": "Args",
+    "additionalProperties": false, "required": [],
+    "properties": {
+      "title": {"type": "string", "title": "Title", "description": "The page title"},
+      "count": {"type": "integer", "default": null, "examples": [3]},
+      "mode": {"type": "string", "enum": ["a", "b"], "default": "a"},
+      "tags": {"type": "array", "items": {"type": "string", "title": "Tag"}},
+      "extra": {"type": "object", "additionalProperties": true}
+    }})");
+  auto out = compressSchema(schema);
+  auto expected = boost::json::parse(R"({
+    "type": "object",
+    "properties": {
+      "title": {"type": "string", "description": "The page title"},
+      "count": {"type": "integer"},
+      "mode": {"type": "string", "enum": ["a", "b"], "default": "a"},
+      "tags": {"type": "array", "items": {"type": "string"}},
+      "extra": {"type": "object", "additionalProperties": true}
+    }})");
+  EXPECT_EQ(out, expected) << boost::json::serialize(out);
+  EXPECT_EQ(compressSchema(boost::json::value(42)), boost::json::value(42));
+  // Depth is bounded.
+  boost::json::value deep = boost::json::object{};
+  for (int i = 0; i < 100; ++i) deep = boost::json::object{{"items", deep}};
+  EXPECT_NO_THROW(compressSchema(deep));
+}
+
+TEST(SchemaCompress, ShortensAtSentencesAndCountsBudgets) {
+  bool cut = false;
+  EXPECT_EQ(shortenDescription("Short.", 100, cut), "Short.");
+  EXPECT_FALSE(cut);
+  EXPECT_EQ(shortenDescription("First sentence here. Second one is long and goes on.", 30, cut),
+            "First sentence here.");
+  EXPECT_TRUE(cut);
+  EXPECT_EQ(shortenDescription("aaaa bbbb cccc dddd", 12, cut), "aaaa bbbb");
+  std::string utf8 = "ééééé";  // 2-byte characters: never cut inside one
+  EXPECT_EQ(shortenDescription(utf8, 5, cut).size() % 2, 0u);
+  std::vector<boost::json::value> entries{boost::json::value("aaaa"), boost::json::value("bbbb"),
+                                          boost::json::value("cccc")};
+  auto bytes = [](std::string_view s) { return s.size(); };  // "\"aaaa\"" = 6
+  EXPECT_EQ(entriesWithinBudget(entries, 12, bytes), 2u);
+  EXPECT_EQ(entriesWithinBudget(entries, 1, bytes), 1u);  // the first always fits
+  EXPECT_EQ(entriesWithinBudget({}, 100, bytes), 0u);
 }
 
 }  // namespace

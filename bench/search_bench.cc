@@ -204,7 +204,8 @@ mcpproxy::index::SearchOptions benchOptions() {
   }
   static const auto vectors = [] {
     std::string error;
-    auto v = mcpproxy::index::WordVectors::load(MCPPROXY_SEARCH_DATA_DIR "/word-vectors.bin", error);
+    auto v =
+        mcpproxy::index::WordVectors::load(MCPPROXY_SEARCH_DATA_DIR "/word-vectors.bin", error);
     if (!v) std::fprintf(stderr, "search_bench: no word vectors (%s)\n", error.c_str());
     return v;
   }();

@@ -89,7 +89,8 @@ std::string FeedbackModel::save() const {
                                   {"ignored", std::move(ignored)},
                                   {"tick", e.tick}});
   }
-  return json::serialize(json::object{{"version", 1}, {"tick", tick_}, {"events", std::move(events)}});
+  return json::serialize(
+      json::object{{"version", 1}, {"tick", tick_}, {"events", std::move(events)}});
 }
 
 bool FeedbackModel::load(std::string_view blob, std::string& error) {
@@ -106,7 +107,8 @@ bool FeedbackModel::load(std::string_view blob, std::string& error) {
   }
   auto counter = [](const json::value* x) -> std::int64_t {
     if (x == nullptr) return -1;
-    if (x->is_uint64()) return x->get_uint64() > (1ull << 62) ? -1 : static_cast<std::int64_t>(x->get_uint64());
+    if (x->is_uint64())
+      return x->get_uint64() > (1ull << 62) ? -1 : static_cast<std::int64_t>(x->get_uint64());
     return x->is_int64() ? x->get_int64() : -1;
   };
   const auto* version = o->if_contains("version");

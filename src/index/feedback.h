@@ -36,7 +36,7 @@ struct FeedbackOptions {
   std::size_t max_events = 2000;  // answers remembered; the oldest go first
   double half_life = 500;         // events after which an answer counts half
   float min_similarity = 0.7f;    // IDF-weighted Jaccard similarity for a past query to vote
-  float ignored_penalty = 0.05f;   // shown and not called: weak negative evidence
+  float ignored_penalty = 0.05f;  // shown and not called: weak negative evidence
   float weight = 0.2f;            // strength of the effect on scores
 };
 

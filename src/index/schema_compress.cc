@@ -26,8 +26,8 @@ bool isSchemaMap(std::string_view key) {
 json::value compress(const json::value& v, const CompressOptions& options, std::size_t depth,
                      bool names);
 
-json::value compressObject(const json::object& o, const CompressOptions& options,
-                           std::size_t depth, bool names) {
+json::value compressObject(const json::object& o, const CompressOptions& options, std::size_t depth,
+                           bool names) {
   json::object out;
   out.reserve(o.size());
   for (const auto& [key, value] : o) {
@@ -40,8 +40,8 @@ json::value compressObject(const json::object& o, const CompressOptions& options
     }
     if (!names && key == "description" && value.is_string() && options.max_description_bytes > 0) {
       bool shortened = false;
-      std::string_view text = shortenDescription(value.get_string(), options.max_description_bytes,
-                                                 shortened);
+      std::string_view text =
+          shortenDescription(value.get_string(), options.max_description_bytes, shortened);
       std::string cut(text);
       if (shortened) cut += "…";
       out.emplace(key, std::move(cut));
@@ -71,8 +71,7 @@ json::value compressSchema(const json::value& schema, const CompressOptions& opt
   return compress(schema, options, 0, false);
 }
 
-std::string_view shortenDescription(std::string_view text, std::size_t max_bytes,
-                                    bool& shortened) {
+std::string_view shortenDescription(std::string_view text, std::size_t max_bytes, bool& shortened) {
   shortened = false;
   if (max_bytes == 0 || text.size() <= max_bytes) return text;
   shortened = true;
@@ -81,7 +80,8 @@ std::string_view shortenDescription(std::string_view text, std::size_t max_bytes
   std::string_view head = text.substr(0, cut);
   // Prefer the last sentence end in the second half, else the last space.
   std::size_t sentence = head.find_last_of(".!?\n");
-  if (sentence != std::string_view::npos && sentence >= cut / 2) return head.substr(0, sentence + 1);
+  if (sentence != std::string_view::npos && sentence >= cut / 2)
+    return head.substr(0, sentence + 1);
   std::size_t space = head.find_last_of(' ');
   if (space != std::string_view::npos && space >= cut / 2) return head.substr(0, space);
   return head;

@@ -29,8 +29,7 @@ boost::json::value compressSchema(const boost::json::value& schema,
                                   const CompressOptions& options = {});
 
 // Cuts `text` as max_description_bytes says (UTF-8 safe).
-std::string_view shortenDescription(std::string_view text, std::size_t max_bytes,
-                                    bool& shortened);
+std::string_view shortenDescription(std::string_view text, std::size_t max_bytes, bool& shortened);
 
 // How many leading entries of an answer fit in `budget` tokens, counted by `count` on each
 // entry's serialized JSON; at least one when there is any entry (a first answer that is alone

@@ -9,15 +9,8 @@
 // then reranked. Each server records the terms its tools use, so replacing or removing a
 // server edits only those posting lists.
 //
-// Quality on tests/data/retrieval-dev (180 Azure tools, 474 prompts; the full ablation table is
-// printed by MCPPROXY_SEARCH_ABLATION=1 unit_tests --gtest_filter='SearchQuality.*'):
-//   plain BM25, name + description             R@1 0.741  R@5 0.945  MRR@10 0.832
-//   + identifier splitting, BM25F six fields   R@1 0.804  R@5 0.968  MRR@10 0.877
-//   all techniques (defaults)                  R@1 0.876  R@5 0.977  MRR@10 0.921
-// Biggest single losses when one technique is switched off: identifier splitting −9.3 pt R@1,
-// stemming −6.4, synonyms −3.2, parameter fields −3.0, plural → list −2.4.
-// Speed (bench/search_bench.cc, synthetic corpora, 2-core VM): p99 ≈ 0.5 ms at 10k tools,
-// ≈ 5 ms at 100k; about 1.5 KB of index per (verbose) tool.
+// Quality and speed: docs/benchmarks.md ("Tool search"), produced by tests/search/search_eval.cc
+// and bench/search_bench.cc; how the signals combine: docs/search.md.
 #include "index/search_index.h"
 
 #include <algorithm>
@@ -137,8 +130,8 @@ struct QueryPlan {
   std::vector<QueryTerm> terms;
   float coverage_total = 0;  // Σ idf × weight of coverage terms
   std::vector<std::pair<std::uint32_t, std::uint32_t>> bigrams;  // adjacent query words
-  std::vector<std::uint32_t> plurals;  // terms the query used in a plural form ("secrets")
-  std::int64_t list_term = -1;         // the term "list", if indexed
+  std::vector<std::uint32_t> plurals;    // terms the query used in a plural form ("secrets")
+  std::int64_t list_term = -1;           // the term "list", if indexed
   std::vector<std::uint32_t> singulars;  // terms the query used in the singular ("secret")
   std::int64_t get_term = -1;            // the term "get", if indexed
   std::vector<std::pair<std::uint32_t, float>> surface;  // inflected query words: hash, idf
@@ -456,8 +449,8 @@ struct SearchIndex::Impl {
         // Anchor: the weakest of a full semantic top list, so the signal spreads over the
         // tools it prefers and lexical candidates below it get nothing from it; when fewer
         // tools than that are similar at all, every positive similarity counts.
-        sem.min_score = semantic.size() >= search_options.semantic_depth ? semantic.back().first
-                                                                         : 0.0;
+        sem.min_score =
+            semantic.size() >= search_options.semantic_depth ? semantic.back().first : 0.0;
         std::unordered_set<std::uint32_t> seen;
         for (auto [score, doc] : semantic) {
           sem.hits.emplace_back(doc, score);
@@ -737,7 +730,8 @@ struct SearchIndex::Impl {
     for (std::uint32_t doc : entry.docs) {
       docs[doc] = DocEntry{};
       computeNorm(doc);
-      if (dims > 0) std::fill_n(doc_vectors.begin() + std::ptrdiff_t{doc} * std::ptrdiff_t(dims), dims, 0);
+      if (dims > 0)
+        std::fill_n(doc_vectors.begin() + std::ptrdiff_t{doc} * std::ptrdiff_t(dims), dims, 0);
       free_docs.push_back(doc);
     }
     server_names[entry.id].clear();
@@ -1047,9 +1041,8 @@ struct SearchIndex::Impl {
       bool get_intent = false;
       if (q.get_term >= 0 && inName(q.get_term) &&
           !std::any_of(q.plurals.begin(), q.plurals.end(), inName)) {
-        get_intent = std::any_of(q.singulars.begin(), q.singulars.end(), [&](std::uint32_t t) {
-          return t != q.get_term && inName(t);
-        });
+        get_intent = std::any_of(q.singulars.begin(), q.singulars.end(),
+                                 [&](std::uint32_t t) { return t != q.get_term && inName(t); });
       }
       float surface = 0;
       for (auto [hash, weight] : q.surface) {
@@ -1096,7 +1089,8 @@ struct SearchIndex::Impl {
   }
 };
 
-SearchIndex::SearchIndex(SearchOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+SearchIndex::SearchIndex(SearchOptions options)
+    : impl_(std::make_unique<Impl>(std::move(options))) {}
 SearchIndex::~SearchIndex() = default;
 SearchIndex::SearchIndex(SearchIndex&&) noexcept = default;
 SearchIndex& SearchIndex::operator=(SearchIndex&&) noexcept = default;
@@ -1112,7 +1106,8 @@ void SearchIndex::removeServer(const std::string& server) {
 
 std::vector<Hit> SearchIndex::searchLexical(std::string_view query, std::size_t depth) const {
   std::vector<Hit> hits;
-  for (auto [score, doc] : impl_->rankLexical(query, depth)) hits.push_back(impl_->toHit(doc, score));
+  for (auto [score, doc] : impl_->rankLexical(query, depth))
+    hits.push_back(impl_->toHit(doc, score));
   return hits;
 }
 

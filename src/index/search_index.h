@@ -3,7 +3,8 @@
 // caller decides which tools are indexed (for instance only approved ones) and keeps it current
 // with upsertServer/removeServer.
 //
-// Ranking (measured effect of each step: search_index.cc and tests/unit/search_quality_test.cc):
+// Ranking (docs/search.md; measured effect of each step: tests/search/search_eval.cc, tables in
+// docs/benchmarks.md):
 //   1. Analysis (index/text.h): identifier splitting with the joined form kept, lower-casing,
 //      stop words, a light stemmer. Queries also try adjacent words joined ("key vault" →
 //      keyvault), rare run-together words split ("cosmosdb" → cosmos db), and a small table of
@@ -15,8 +16,14 @@
 //   4. A rerank of the best candidates by how much of the tool's name the query explains, by
 //      inflected words written the same way ("secrets"), and by plural objects asking for a
 //      tool whose name says "list".
-//   5. Fusion (index/fusion.h) of per-signal ranked lists; today the lexical list is the only
-//      signal, and embeddings can join it later without touching the lexical ranker.
+//   5. A semantic signal: tools and queries embedded as SIF-weighted means of static word
+//      vectors (index/word_vectors.h), cosine over every tool, fused with the lexical list by a
+//      convex combination of anchored min-max scores (index/fusion.h).
+//   6. Learning from use (index/feedback.h): tools called after similar past queries rise.
+//   7. Server-level evidence: a tool whose server's other tools also match is lifted.
+//   8. Task decomposition (index/task_split.h): a multi-step task is searched one sub-intent
+//      at a time and the sub-intents take turns filling the answer (Hit::intent says which
+//      one each tool answers).
 #pragma once
 
 #include <array>
@@ -129,7 +136,7 @@ struct SearchOptions {
   // (index/word_vectors.h), compared by cosine over every tool, and fused with the lexical
   // list (index/fusion.h, convex combination). Null vectors switch the signal off.
   std::shared_ptr<const WordVectors> vectors;
-  float semantic_weight = 0.3f;  // fusion weight; the lexical list weighs 1
+  float semantic_weight = 0.3f;      // fusion weight; the lexical list weighs 1
   std::size_t semantic_depth = 100;  // best tools by cosine that join the fusion
   // Per field: how much its words count in a tool's embedding (name, server, title,
   // description, parameter names, parameter descriptions).

@@ -111,16 +111,16 @@ std::vector<std::string> splitTask(std::string_view task) {
       char ch = task[k];
       if (ch == ';' || ch == '\n' || ch == '!' || ch == '?') return true;
       // A full stop ends a sentence, but not the one of a step number ("2. read").
-      bool after_number = k == gap_begin && words[w - 1].lower.find_first_not_of("0123456789") ==
-                                                std::string::npos;
+      bool after_number =
+          k == gap_begin && words[w - 1].lower.find_first_not_of("0123456789") == std::string::npos;
       return ch == '.' && !after_number && k + 1 < task.size() &&
              (task[k + 1] == ' ' || task[k + 1] == '\n');
     });
     bool comma = gapHas(gap_begin, gap_end, [&](std::size_t k) { return task[k] == ','; });
-    bool numbered = std::all_of(word.begin(), word.end(), [](char ch) {
-      return ch >= '0' && ch <= '9';
-    }) && gap_end < task.size() && words[w].end < task.size() &&
-                    (task[words[w].end] == '.' || task[words[w].end] == ')');
+    bool numbered =
+        std::all_of(word.begin(), word.end(), [](char ch) { return ch >= '0' && ch <= '9'; }) &&
+        gap_end < task.size() && words[w].end < task.size() &&
+        (task[words[w].end] == '.' || task[words[w].end] == ')');
     bool step = std::find(kStepWords.begin(), kStepWords.end(), word) != kStepWords.end();
     bool after_that = word == "after" && w + 1 < words.size() && words[w + 1].lower == "that";
     bool and_verb = (word == "and" || comma) &&

@@ -96,7 +96,8 @@ bool loadNestedTools(const std::string& path, Dataset& out, std::string& why) {
     t.server = stringField(o, "server");
     t.name = stringField(tool->get_object(), "name");
     t.description = stringField(tool->get_object(), "description");
-    if (const auto* schema = tool->get_object().if_contains("inputSchema")) t.input_schema = *schema;
+    if (const auto* schema = tool->get_object().if_contains("inputSchema"))
+      t.input_schema = *schema;
     if (!t.server.empty() && !t.name.empty()) out.tools.push_back(std::move(t));
   }
   return !out.tools.empty();
@@ -217,10 +218,9 @@ SearchOptions plainBm25() {
 
 std::string formatMetrics(const Metrics& m) {
   char buf[200];
-  std::snprintf(buf, sizeof buf,
-                "R@1 %.3f  R@5 %.3f  R@10 %.3f  nDCG@10 %.3f  MRR@10 %.3f  all@10 %.3f",
-                m.recall_at_1, m.recall_at_5, m.recall_at_10, m.ndcg_at_10, m.mrr_at_10,
-                m.complete_at_10);
+  std::snprintf(
+      buf, sizeof buf, "R@1 %.3f  R@5 %.3f  R@10 %.3f  nDCG@10 %.3f  MRR@10 %.3f  all@10 %.3f",
+      m.recall_at_1, m.recall_at_5, m.recall_at_10, m.ndcg_at_10, m.mrr_at_10, m.complete_at_10);
   return buf;
 }
 

@@ -48,9 +48,9 @@ Dataset withDistractors(Dataset base, const Dataset& extra);
 
 struct Metrics {
   std::size_t queries = 0;
-  double recall_at_1 = 0;   // share of a task's needs met by the top 1, averaged over tasks
-  double recall_at_5 = 0;   // ... by the top 5
-  double recall_at_10 = 0;  // ... by the top 10
+  double recall_at_1 = 0;     // share of a task's needs met by the top 1, averaged over tasks
+  double recall_at_5 = 0;     // ... by the top 5
+  double recall_at_10 = 0;    // ... by the top 10
   double complete_at_10 = 0;  // tasks with every need met in the top 10
   double mrr_at_10 = 0;       // 1 / rank of the first useful tool
   double ndcg_at_10 = 0;      // one gain per need, at the first tool that meets it

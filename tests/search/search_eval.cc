@@ -7,15 +7,14 @@
 // three-step tasks with MCP-Universe servers as distractors (dev, multi-step), and
 // livemcpbench (the unseen benchmark: measured, never tuned on).
 #include <algorithm>
+#include <boost/json.hpp>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <string>
-#include <vector>
-
-#include <boost/json.hpp>
 #include <fstream>
 #include <map>
+#include <string>
+#include <vector>
 
 #include "index/schema_compress.h"
 #include "index/word_vectors.h"
@@ -39,24 +38,42 @@ std::vector<std::pair<std::string, float>> g_overrides;
 void applyOverrides(SearchOptions& o) {
   for (const auto& [name, v] : g_overrides) {
     RankerOptions& r = o.ranker;
-    if (name == "name_coverage_weight") r.name_coverage_weight = v;
-    else if (name == "surface_weight") r.surface_weight = v;
-    else if (name == "list_intent_weight") r.list_intent_weight = v;
-    else if (name == "get_intent_weight") r.get_intent_weight = v;
-    else if (name == "coverage_exponent") r.coverage_exponent = v;
-    else if (name == "synonym_weight") r.synonym_weight = v;
-    else if (name == "k1") r.k1 = v;
-    else if (name == "semantic_weight") o.semantic_weight = v;
-    else if (name == "semantic_depth") o.semantic_depth = static_cast<std::size_t>(v);
-    else if (name == "server_weight") o.server_weight = v;
-    else if (name == "whole_task_slot") o.whole_task_slot = v != 0;
-    else if (name == "fb_sim") o.feedback.min_similarity = v;
-    else if (name == "fb_ignored") o.feedback.ignored_penalty = v;
-    else if (name == "fb_weight") o.feedback.weight = v;
-    else if (name.starts_with("fw")) r.field_weight[std::stoul(name.substr(2))] = v;
-    else if (name.starts_with("fb")) r.field_b[std::stoul(name.substr(2))] = v;
-    else if (name.starts_with("sfw")) o.semantic_field_weight[std::stoul(name.substr(3))] = v;
-    else std::fprintf(stderr, "unknown option %s\n", name.c_str());
+    if (name == "name_coverage_weight")
+      r.name_coverage_weight = v;
+    else if (name == "surface_weight")
+      r.surface_weight = v;
+    else if (name == "list_intent_weight")
+      r.list_intent_weight = v;
+    else if (name == "get_intent_weight")
+      r.get_intent_weight = v;
+    else if (name == "coverage_exponent")
+      r.coverage_exponent = v;
+    else if (name == "synonym_weight")
+      r.synonym_weight = v;
+    else if (name == "k1")
+      r.k1 = v;
+    else if (name == "semantic_weight")
+      o.semantic_weight = v;
+    else if (name == "semantic_depth")
+      o.semantic_depth = static_cast<std::size_t>(v);
+    else if (name == "server_weight")
+      o.server_weight = v;
+    else if (name == "whole_task_slot")
+      o.whole_task_slot = v != 0;
+    else if (name == "fb_sim")
+      o.feedback.min_similarity = v;
+    else if (name == "fb_ignored")
+      o.feedback.ignored_penalty = v;
+    else if (name == "fb_weight")
+      o.feedback.weight = v;
+    else if (name.starts_with("fw"))
+      r.field_weight[std::stoul(name.substr(2))] = v;
+    else if (name.starts_with("fb"))
+      r.field_b[std::stoul(name.substr(2))] = v;
+    else if (name.starts_with("sfw"))
+      o.semantic_field_weight[std::stoul(name.substr(3))] = v;
+    else
+      std::fprintf(stderr, "unknown option %s\n", name.c_str());
   }
 }
 
@@ -121,9 +138,11 @@ void run(const Dataset& data, const std::vector<Config>& list) {
   for (const Config& c : list) {
     SearchIndex index = buildIndex(data, c.options);
     auto started = std::chrono::steady_clock::now();
-    Metrics m = evaluate(data, [&](std::string_view q, std::size_t k) { return index.search(q, k); });
-    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
-                    .count();
+    Metrics m =
+        evaluate(data, [&](std::string_view q, std::size_t k) { return index.search(q, k); });
+    double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+            .count();
     std::printf("  %-44s %s  (%.2f ms/query)\n", c.label.c_str(), formatMetrics(m).c_str(),
                 ms / static_cast<double>(data.queries.size()));
   }
@@ -154,13 +173,14 @@ void runFeedback(const Dataset& data) {
       }
       index.recordFeedback(q.text, shown, called);
     }
-    Metrics m = evaluate(test, [&](std::string_view q, std::size_t k) { return index.search(q, k); });
+    Metrics m =
+        evaluate(test, [&](std::string_view q, std::size_t k) { return index.search(q, k); });
     Metrics before;
     SearchIndex fresh = buildIndex(data, full());
     before = evaluate(test, [&](std::string_view q, std::size_t k) { return fresh.search(q, k); });
     if (fold == 1) total = m;
-    std::printf("  fold %d: before  %s\n          after   %s\n", fold, formatMetrics(before).c_str(),
-                formatMetrics(m).c_str());
+    std::printf("  fold %d: before  %s\n          after   %s\n", fold,
+                formatMetrics(before).c_str(), formatMetrics(m).c_str());
   }
 }
 
@@ -182,7 +202,8 @@ bool dumpAnswers(const Dataset& data, const std::string& path) {
     for (const Hit& h : index.search(q.text, 15)) {
       const ToolDocument& t = *by_name.at(h.server + ":" + h.tool);
       for (int variant = 0; variant < 3; ++variant) {
-        boost::json::object e{{"name", h.server + ":" + h.tool}, {"server", h.server}, {"tool", h.tool}};
+        boost::json::object e{
+            {"name", h.server + ":" + h.tool}, {"server", h.server}, {"tool", h.tool}};
         if (variant == 0) {
           e["description"] = t.description;
           e["inputSchema"] = t.input_schema;
@@ -229,7 +250,8 @@ int main(int argc, char** argv) {
         if (end == std::string::npos) end = list.size();
         std::string item = list.substr(at, end - at);
         std::size_t eq = item.find('=');
-        if (eq != std::string::npos) g_overrides.emplace_back(item.substr(0, eq), std::stof(item.substr(eq + 1)));
+        if (eq != std::string::npos)
+          g_overrides.emplace_back(item.substr(0, eq), std::stof(item.substr(eq + 1)));
         at = end + 1;
       }
     }

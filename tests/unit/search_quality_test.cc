@@ -62,7 +62,8 @@ TEST(SearchQuality, MultiStepTasksGetASlotPerStep) {
   Dataset dev, universe;
   std::string why;
   ASSERT_TRUE(loadDataset(kData + "/retrieval-dev", dev, why)) << why;
-  ASSERT_TRUE(loadNestedTools(kData + "/security-dev/benign_tools_mcpuniverse.jsonl", universe, why))
+  ASSERT_TRUE(
+      loadNestedTools(kData + "/security-dev/benign_tools_mcpuniverse.jsonl", universe, why))
       << why;
   Dataset tasks = withDistractors(joinedTasks(dev, 3, 300, 11), universe);
   Metrics m = run(tasks, shipped());

@@ -4,13 +4,12 @@
 // save/load, bad blobs), id-based fusion, and incremental rebuilds with every signal on.
 #include <gtest/gtest.h>
 
+#include <boost/json.hpp>
 #include <cstring>
 #include <string>
 #include <vector>
 
 #include "index/feedback.h"
-#include <boost/json.hpp>
-
 #include "index/fusion.h"
 #include "index/schema_compress.h"
 #include "index/search_index.h"
@@ -190,10 +189,13 @@ TEST(Feedback, CalledToolsRiseAndResetForgets) {
   ASSERT_TRUE(index.loadFeedback(blob, error)) << error;
   EXPECT_EQ(names(index.search(query, 2)).front(), second);
   // A bad blob is refused and changes nothing.
-  for (std::string bad : {std::string("not json"), std::string("{}"),
-                          std::string(R"({"version":2,"tick":1,"events":[]})"),
-                          std::string(R"({"version":1,"tick":1,"events":[{"terms":[1]}]})"),
-                          std::string(R"({"version":1,"tick":1,"events":[{"terms":["a"],"idf":[1],"called":[],"ignored":[],"tick":5}]})")}) {
+  for (
+      std::string bad :
+      {std::string("not json"), std::string("{}"),
+       std::string(R"({"version":2,"tick":1,"events":[]})"),
+       std::string(R"({"version":1,"tick":1,"events":[{"terms":[1]}]})"),
+       std::string(
+           R"({"version":1,"tick":1,"events":[{"terms":["a"],"idf":[1],"called":[],"ignored":[],"tick":5}]})")}) {
     EXPECT_FALSE(index.loadFeedback(bad, error)) << bad;
     EXPECT_FALSE(error.empty());
   }

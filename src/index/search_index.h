@@ -172,7 +172,7 @@ struct SearchResult {
 class SearchIndex {
  public:
   explicit SearchIndex(SearchOptions options = {});
-  explicit SearchIndex(RankerOptions ranker) : SearchIndex(SearchOptions{ranker}) {}
+  explicit SearchIndex(RankerOptions ranker) : SearchIndex(optionsWith(ranker)) {}
   ~SearchIndex();
   SearchIndex(SearchIndex&&) noexcept;
   SearchIndex& operator=(SearchIndex&&) noexcept;
@@ -214,6 +214,11 @@ class SearchIndex {
   std::size_t memoryBytes() const;
 
  private:
+  static SearchOptions optionsWith(const RankerOptions& ranker) {
+    SearchOptions o;
+    o.ranker = ranker;
+    return o;
+  }
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

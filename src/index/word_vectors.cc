@@ -106,7 +106,7 @@ std::int32_t WordVectors::find(std::string_view word) const {
 
 std::size_t WordVectors::memoryBytes() const {
   std::size_t bytes = rows_.capacity() + weights_.capacity() * sizeof(float);
-  for (const std::string& w : words_) bytes += sizeof(std::string) + 48;  // + hash node
+  bytes += words_.size() * (sizeof(std::string) + 48);  // strings (short: inline) + hash nodes
   return bytes + ids_.bucket_count() * sizeof(void*);
 }
 

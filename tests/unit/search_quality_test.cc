@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <string>
 
+#include "index/embedded_vectors.h"
 #include "index/word_vectors.h"
 #include "retrieval_eval.h"
 
@@ -44,6 +45,12 @@ TEST(SearchQuality, WordVectorsShipWithTheSource) {
   ASSERT_NE(vectors(), nullptr);
   EXPECT_EQ(vectors()->dims(), 64u);
   EXPECT_GE(vectors()->size(), 50000u);
+  // The copy built into the binary is the same file and parses the same way.
+  std::string error;
+  auto embedded = WordVectors::parse(embeddedWordVectors(), error);
+  ASSERT_NE(embedded, nullptr) << error;
+  EXPECT_EQ(embedded->size(), vectors()->size());
+  EXPECT_EQ(embedded->find("calendar"), vectors()->find("calendar"));
 }
 
 TEST(SearchQuality, RetrievalDevMeetsTargets) {

@@ -19,6 +19,8 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <random>
@@ -28,6 +30,7 @@
 #include <vector>
 
 #include "index/search_index.h"
+#include "index/word_vectors.h"
 
 namespace {
 
@@ -190,6 +193,26 @@ std::size_t residentBytes() {
   return resident * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
 }
 
+// The shipped configuration: every signal on, with the committed word vectors
+// (MCPPROXY_BENCH_LEXICAL_ONLY=1: the lexical ranker alone, as before issue 21).
+mcpproxy::index::SearchOptions benchOptions() {
+  mcpproxy::index::SearchOptions o;
+  if (std::getenv("MCPPROXY_BENCH_LEXICAL_ONLY") != nullptr) {
+    o.decompose = false;
+    o.server_weight = 0;
+    return o;
+  }
+  static const auto vectors = [] {
+    std::string error;
+    auto v =
+        mcpproxy::index::WordVectors::load(MCPPROXY_SEARCH_DATA_DIR "/word-vectors.bin", error);
+    if (!v) std::fprintf(stderr, "search_bench: no word vectors (%s)\n", error.c_str());
+    return v;
+  }();
+  o.vectors = vectors;
+  return o;
+}
+
 void build(SearchIndex& index, const Corpus& c) {
   for (const auto& [server, tools] : c) index.upsertServer(server, tools);
 }
@@ -198,7 +221,7 @@ const SearchIndex& builtIndex(std::size_t tools) {
   static std::map<std::size_t, SearchIndex> cache;
   auto it = cache.find(tools);
   if (it == cache.end()) {
-    SearchIndex index;
+    SearchIndex index(benchOptions());
     build(index, corpus(tools));
     it = cache.emplace(tools, std::move(index)).first;
   }
@@ -258,7 +281,7 @@ void BM_Build(benchmark::State& state) {
   for (auto _ : state) {
     std::size_t rss_before = residentBytes();
     auto start = std::chrono::steady_clock::now();
-    SearchIndex index;
+    SearchIndex index(benchOptions());
     build(index, c);
     auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start);
     state.SetIterationTime(elapsed.count());
@@ -272,7 +295,7 @@ void BM_Build(benchmark::State& state) {
 // Replacing one server's 50 tools in a full index (what a tools/list_changed costs).
 void BM_UpsertServer(benchmark::State& state) {
   auto tools = static_cast<std::size_t>(state.range(0));
-  SearchIndex index;
+  SearchIndex index(benchOptions());
   build(index, corpus(tools));
   Generator gen(99);
   const Corpus& c = corpus(tools);

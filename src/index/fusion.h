@@ -4,7 +4,9 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "index/search_index.h"
@@ -41,5 +43,17 @@ struct FusionOptions {
 // single ranking the result is that ranking, scores unchanged, cut to `limit`.
 std::vector<Hit> fuseRankings(const std::vector<SignalRanking>& rankings, std::size_t limit,
                               const FusionOptions& options = {});
+
+// The same fusion over rankings of document ids (what the index fuses internally: no strings
+// copied per query). Each list holds (id, score), best first; ties in the result go to the
+// lower id.
+struct IdRanking {
+  double weight = 1.0;
+  double min_score = 0.0;
+  std::vector<std::pair<std::uint32_t, double>> hits;
+};
+std::vector<std::pair<std::uint32_t, double>> fuseById(const std::vector<IdRanking>& rankings,
+                                                       std::size_t limit,
+                                                       const FusionOptions& options = {});
 
 }  // namespace mcpproxy::index

@@ -9,15 +9,8 @@
 // then reranked. Each server records the terms its tools use, so replacing or removing a
 // server edits only those posting lists.
 //
-// Quality on tests/data/retrieval-dev (180 Azure tools, 474 prompts; the full ablation table is
-// printed by MCPPROXY_SEARCH_ABLATION=1 unit_tests --gtest_filter='SearchQuality.*'):
-//   plain BM25, name + description             R@1 0.741  R@5 0.945  MRR@10 0.832
-//   + identifier splitting, BM25F six fields   R@1 0.804  R@5 0.968  MRR@10 0.877
-//   all techniques (defaults)                  R@1 0.876  R@5 0.977  MRR@10 0.921
-// Biggest single losses when one technique is switched off: identifier splitting −9.3 pt R@1,
-// stemming −6.4, synonyms −3.2, parameter fields −3.0, plural → list −2.4.
-// Speed (bench/search_bench.cc, synthetic corpora, 2-core VM): p99 ≈ 0.5 ms at 10k tools,
-// ≈ 5 ms at 100k; about 1.5 KB of index per (verbose) tool.
+// Quality and speed: docs/benchmarks.md ("Tool search"), produced by tests/search/search_eval.cc
+// and bench/search_bench.cc; how the signals combine: docs/search.md.
 #include "index/search_index.h"
 
 #include <algorithm>
@@ -25,13 +18,16 @@
 #include <boost/json.hpp>
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <queue>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
 
 #include "index/fusion.h"
+#include "index/task_split.h"
 #include "index/text.h"
+#include "index/word_vectors.h"
 
 namespace mcpproxy::index {
 namespace {
@@ -134,8 +130,10 @@ struct QueryPlan {
   std::vector<QueryTerm> terms;
   float coverage_total = 0;  // Σ idf × weight of coverage terms
   std::vector<std::pair<std::uint32_t, std::uint32_t>> bigrams;  // adjacent query words
-  std::vector<std::uint32_t> plurals;  // terms the query used in a plural form ("secrets")
-  std::int64_t list_term = -1;         // the term "list", if indexed
+  std::vector<std::uint32_t> plurals;    // terms the query used in a plural form ("secrets")
+  std::int64_t list_term = -1;           // the term "list", if indexed
+  std::vector<std::uint32_t> singulars;  // terms the query used in the singular ("secret")
+  std::int64_t get_term = -1;            // the term "get", if indexed
   std::vector<std::pair<std::uint32_t, float>> surface;  // inflected query words: hash, idf
   float surface_total = 0;
 };
@@ -220,7 +218,12 @@ struct SearchIndex::Impl {
     std::vector<std::uint32_t> terms;  // sorted, unique: every term its tools use
   };
 
-  RankerOptions options;
+  SearchOptions search_options;
+  RankerOptions options;  // search_options.ranker
+  FeedbackModel feedback;
+  const WordVectors* vectors = nullptr;  // search_options.vectors, when the signal is on
+  std::size_t dims = 0;
+  std::vector<std::int8_t> doc_vectors;  // dims per document slot; zero for free slots
   AnalyzeOptions analyze_options;        // identifiers: tool and parameter names
   AnalyzeOptions prose_analyze_options;  // descriptions, titles, queries: no camelCase splits
 
@@ -239,7 +242,15 @@ struct SearchIndex::Impl {
   std::vector<std::string> server_names;  // by server id
   std::vector<std::uint32_t> free_servers;
 
-  explicit Impl(RankerOptions o) : options(o) {
+  explicit Impl(SearchOptions so)
+      : search_options(std::move(so)),
+        options(search_options.ranker),
+        feedback(search_options.feedback) {
+    if (search_options.vectors && search_options.semantic_weight > 0) {
+      vectors = search_options.vectors.get();
+      dims = vectors->dims();
+    }
+    const RankerOptions& o = options;
     analyze_options.stem = o.stem;
     analyze_options.drop_stop_words = o.stop_words;
     analyze_options.split_identifiers = o.split_identifiers;
@@ -306,6 +317,295 @@ struct SearchIndex::Impl {
     }
   }
 
+  // Semantic signal. A text's embedding: Σ field weight × SIF weight × word vector.
+  void addWordVector(std::string_view word, float weight, std::vector<float>& sum) const {
+    std::int32_t id = vectors->find(word);
+    if (id < 0) return;
+    const std::int8_t* row = vectors->row(id);
+    float w = weight * vectors->weight(id);
+    for (std::size_t k = 0; k < dims; ++k) sum[k] += w * static_cast<float>(row[k]);
+  }
+
+  // Unit length, then int8 (±127); an embedding of no known word stays zero.
+  static void quantize(const std::vector<float>& v, std::int8_t* out) {
+    double norm = 0;
+    for (float x : v) norm += double{x} * x;
+    if (norm <= 0) {
+      std::fill_n(out, v.size(), 0);
+      return;
+    }
+    auto scale = static_cast<float>(127.0 / std::sqrt(norm));
+    for (std::size_t k = 0; k < v.size(); ++k) {
+      out[k] = static_cast<std::int8_t>(std::lround(std::clamp(v[k] * scale, -127.0f, 127.0f)));
+    }
+  }
+
+  std::vector<std::int16_t> embedQuery(std::string_view text) const {
+    std::vector<std::int16_t> q(dims, 0);
+    if (dims == 0) return q;
+    if (text.size() > kMaxQueryBytes) text = text.substr(0, kMaxQueryBytes);
+    AnalyzeOptions raw = prose_analyze_options;
+    raw.stem = false;
+    std::vector<float> sum(dims, 0.0f);
+    std::size_t words = 0;
+    for (const AnalyzedTerm& t : analyze(text, raw)) {
+      if (t.joined || words++ >= kMaxQueryWords) continue;
+      addWordVector(t.text, 1.0f, sum);
+    }
+    std::vector<std::int8_t> q8(dims, 0);
+    quantize(sum, q8.data());
+    std::copy(q8.begin(), q8.end(), q.begin());
+    return q;
+  }
+
+  // Dot product of a query (widened to int16 once) and a document's int8 row. The fixed-size
+  // loop for the shipped 64 dimensions is what the compiler vectorises (measured: 5–7× faster
+  // than the loop over a run-time length).
+  static std::int32_t dot64(const std::int16_t* q, const std::int8_t* d) {
+    std::int32_t s = 0;
+    for (std::size_t k = 0; k < 64; ++k) s += std::int32_t{q[k]} * std::int32_t{d[k]};
+    return s;
+  }
+  std::int32_t dot(const std::int16_t* q, const std::int8_t* d) const {
+    if (dims == 64) return dot64(q, d);
+    std::int32_t s = 0;
+    for (std::size_t k = 0; k < dims; ++k) s += std::int32_t{q[k]} * std::int32_t{d[k]};
+    return s;
+  }
+
+  // Cosine of a query embedding and a document's, from their int8 forms.
+  float cosine(const std::vector<std::int16_t>& q, std::uint32_t doc) const {
+    return static_cast<float>(dot(q.data(), &doc_vectors[std::size_t{doc} * dims])) /
+           (127.0f * 127.0f);
+  }
+
+  // For each query embedding, the best `depth` documents by cosine, best first. One scan of
+  // every document serves all the queries of a task (the whole task and each sub-intent): at
+  // 64 int8 dimensions a row is one cache line, 6.4 MB at 100,000 tools.
+  std::vector<std::vector<std::pair<float, std::uint32_t>>> rankSemantic(
+      const std::vector<std::vector<std::int16_t>>& queries, std::size_t depth) const {
+    std::vector<std::vector<std::pair<float, std::uint32_t>>> out(queries.size());
+    if (dims == 0 || depth == 0) return out;
+    using Entry = std::pair<std::int32_t, std::uint32_t>;
+    auto worse = [](const Entry& a, const Entry& b) {
+      return a.first > b.first || (a.first == b.first && a.second < b.second);
+    };
+    using Heap = std::priority_queue<Entry, std::vector<Entry>, decltype(worse)>;
+    std::vector<Heap> heaps(queries.size(), Heap(worse));
+    std::vector<std::int32_t> floors(queries.size(), 0);  // only positive similarity counts
+    std::vector<const std::int16_t*> active;
+    std::vector<std::size_t> index;
+    for (std::size_t i = 0; i < queries.size(); ++i) {
+      if (std::any_of(queries[i].begin(), queries[i].end(), [](auto x) { return x != 0; })) {
+        active.push_back(queries[i].data());
+        index.push_back(i);
+      }
+    }
+    if (active.empty()) return out;
+    const std::int8_t* base = doc_vectors.data();
+    const auto n = static_cast<std::uint32_t>(docs.size());
+    for (std::uint32_t doc = 0; doc < n; ++doc) {
+      const std::int8_t* d = base + std::size_t{doc} * dims;
+      for (std::size_t a = 0; a < active.size(); ++a) {
+        std::int32_t value = dot(active[a], d);
+        std::size_t i = index[a];
+        if (value <= floors[i]) continue;
+        heaps[i].emplace(value, doc);
+        if (heaps[i].size() > depth) {
+          heaps[i].pop();
+          floors[i] = heaps[i].top().first;
+        }
+      }
+    }
+    for (std::size_t i = 0; i < queries.size(); ++i) {
+      auto& best = out[i];
+      best.reserve(heaps[i].size());
+      while (!heaps[i].empty()) {
+        best.emplace_back(static_cast<float>(heaps[i].top().first) / (127.0f * 127.0f),
+                          heaps[i].top().second);
+        heaps[i].pop();
+      }
+      std::reverse(best.begin(), best.end());
+    }
+    return out;
+  }
+
+  // One (sub)query through every signal: the lexical and semantic lists fused, then lifted by
+  // server evidence. (doc, score) best first, at most `depth`.
+  // `q` and `semantic` are the text's embedding and semantic list (rankSemantic), empty when
+  // the signal is off.
+  std::vector<std::pair<std::uint32_t, double>> rankFused(
+      std::string_view text, std::size_t depth, const std::vector<std::int16_t>& q,
+      const std::vector<std::pair<float, std::uint32_t>>& semantic) const {
+    std::size_t keep = std::max(depth, options.rerank_depth);
+    auto lexical = rankLexical(text, keep);
+    std::vector<IdRanking> rankings(1);
+    rankings[0].weight = 1.0;
+    for (auto [score, doc] : lexical) rankings[0].hits.emplace_back(doc, score);
+    if (dims > 0) {
+      if (!semantic.empty()) {
+        IdRanking sem;
+        sem.weight = search_options.semantic_weight;
+        // Anchor: the weakest of a full semantic top list, so the signal spreads over the
+        // tools it prefers and lexical candidates below it get nothing from it; when fewer
+        // tools than that are similar at all, every positive similarity counts.
+        sem.min_score =
+            semantic.size() >= search_options.semantic_depth ? semantic.back().first : 0.0;
+        std::unordered_set<std::uint32_t> seen;
+        for (auto [score, doc] : semantic) {
+          sem.hits.emplace_back(doc, score);
+          seen.insert(doc);
+        }
+        for (auto [score, doc] : lexical) {
+          if (seen.insert(doc).second) sem.hits.emplace_back(doc, cosine(q, doc));
+        }
+        std::stable_sort(sem.hits.begin(), sem.hits.end(),
+                         [](const auto& a, const auto& b) { return a.second > b.second; });
+        rankings.push_back(std::move(sem));
+      }
+    }
+    std::vector<std::pair<std::uint32_t, double>> fused;
+    if (rankings.size() == 1) {
+      fused = std::move(rankings[0].hits);  // already ordered, ties by name
+    } else {
+      fused = fuseById(rankings, keep + search_options.semantic_depth);
+      std::erase_if(fused, [](const auto& e) { return e.second <= 0; });
+      sortByScore(fused);
+    }
+    if (!feedback.empty()) applyFeedback(text, fused);
+    if (search_options.server_weight > 0 && fused.size() > 1) liftByServer(fused);
+    if (fused.size() > depth) fused.resize(depth);
+    return fused;
+  }
+
+  // Best first; equal scores by server name, then tool name, so answers are deterministic.
+  void sortByScore(std::vector<std::pair<std::uint32_t, double>>& list) const {
+    std::stable_sort(list.begin(), list.end(), [&](const auto& a, const auto& b) {
+      if (a.second != b.second) return a.second > b.second;
+      const DocEntry& da = docs[a.first];
+      const DocEntry& db = docs[b.first];
+      if (da.server != db.server) return server_names[da.server] < server_names[db.server];
+      return da.name < db.name;
+    });
+  }
+
+  // The query's own terms as the feedback model keys them (stemmed, stop words dropped).
+  std::vector<std::string> feedbackTerms(std::string_view text) const {
+    if (text.size() > kMaxQueryBytes) text = text.substr(0, kMaxQueryBytes);
+    std::vector<std::string> out;
+    for (const AnalyzedTerm& t : analyze(text, prose_analyze_options)) {
+      if (t.joined) continue;
+      if (std::find(out.begin(), out.end(), t.text) == out.end()) out.push_back(t.text);
+      if (out.size() >= kMaxFeedbackTerms) break;
+    }
+    return out;
+  }
+
+  std::vector<float> idfWeights(const std::vector<std::string>& words) const {
+    std::vector<float> weights;
+    float unknown = idf(0);  // a word no tool uses is as specific as a word can be
+    for (const std::string& t : words) {
+      auto it = term_ids.find(t);
+      weights.push_back(it == term_ids.end() ? unknown : idf(terms[it->second].postings.size()));
+    }
+    return weights;
+  }
+
+  void applyFeedback(std::string_view text,
+                     std::vector<std::pair<std::uint32_t, double>>& fused) const {
+    std::vector<std::string> words = feedbackTerms(text);
+    if (words.empty()) return;
+    auto votes = feedback.votes(words, idfWeights(words));
+    if (votes.empty()) return;
+    std::string key;
+    for (auto& [doc, score] : fused) {
+      key = server_names[docs[doc].server];
+      key.push_back(':');
+      key += docs[doc].name;
+      if (auto it = votes.find(key); it != votes.end()) score *= feedback.factor(it->second);
+    }
+    sortByScore(fused);
+  }
+
+  // Server-level evidence (the tool-to-agent idea): a server whose other tools also match the
+  // query is likelier the one the task needs. Evidence = the other candidates' scores from the
+  // same server, relative to the best score, capped at 1, so one strong server cannot take the
+  // whole list by numbers alone.
+  void liftByServer(std::vector<std::pair<std::uint32_t, double>>& fused) const {
+    constexpr std::size_t kEvidenceDepth = 30;  // candidates that count as evidence
+    double top = fused.front().second;
+    if (top <= 0) return;
+    std::unordered_map<std::uint32_t, double> server_mass;
+    for (std::size_t i = 0; i < fused.size() && i < kEvidenceDepth; ++i) {
+      server_mass[docs[fused[i].first].server] += fused[i].second / top;
+    }
+    for (std::size_t i = 0; i < fused.size(); ++i) {
+      auto& [doc, score] = fused[i];
+      double own = i < kEvidenceDepth ? score / top : 0.0;
+      double evidence = std::min(1.0, server_mass[docs[doc].server] - own);
+      score *= 1.0 + search_options.server_weight * std::max(0.0, evidence);
+    }
+    sortByScore(fused);
+  }
+
+  SearchResult searchTask(std::string_view query, std::size_t limit) const {
+    SearchResult result;
+    if (limit == 0 || live_docs == 0) return result;
+    if (query.size() > kMaxQueryBytes) query = query.substr(0, kMaxQueryBytes);
+    std::vector<std::string> intents;
+    if (search_options.decompose) intents = splitTask(query);
+    if (intents.size() < 2) intents.clear();
+    // Embeddings of the whole task and of each sub-intent, ranked in one scan.
+    std::vector<std::vector<std::int16_t>> embeddings;
+    std::vector<std::vector<std::pair<float, std::uint32_t>>> semantic(intents.size() + 1);
+    if (dims > 0) {
+      bool whole = intents.empty() || search_options.whole_task_slot;
+      embeddings.push_back(whole ? embedQuery(query) : std::vector<std::int16_t>(dims, 0));
+      for (const std::string& intent : intents) embeddings.push_back(embedQuery(intent));
+      semantic = rankSemantic(embeddings, search_options.semantic_depth);
+    } else {
+      embeddings.resize(intents.size() + 1);
+    }
+    if (intents.empty()) {
+      for (auto [doc, score] : rankFused(query, limit, embeddings[0], semantic[0])) {
+        result.hits.push_back(toHit(doc, score));
+      }
+      return result;
+    }
+    // Per-intent slots: the whole task and each sub-intent take turns, each adding its best
+    // tool not yet chosen, so every step of the task is represented near the top.
+    std::vector<std::vector<std::pair<std::uint32_t, double>>> lists;
+    if (search_options.whole_task_slot) {
+      lists.push_back(rankFused(query, limit, embeddings[0], semantic[0]));
+    } else {
+      lists.emplace_back();  // keeps list i + 1 ↔ intent i
+    }
+    for (std::size_t i = 0; i < intents.size(); ++i) {
+      lists.push_back(rankFused(intents[i], limit, embeddings[i + 1], semantic[i + 1]));
+    }
+    std::vector<std::size_t> next(lists.size(), 0);
+    std::unordered_set<std::uint32_t> chosen;
+    double last = std::numeric_limits<double>::infinity();
+    bool progress = true;
+    while (result.hits.size() < limit && progress) {
+      progress = false;
+      for (std::size_t i = 0; i < lists.size() && result.hits.size() < limit; ++i) {
+        auto& list = lists[i];
+        while (next[i] < list.size() && chosen.contains(list[next[i]].first)) ++next[i];
+        if (next[i] >= list.size()) continue;
+        auto [doc, score] = list[next[i]++];
+        chosen.insert(doc);
+        progress = true;
+        // Scores stay non-increasing down the merged list: relative to the list's best.
+        double relative = list.front().second > 0 ? score / list.front().second : 0.0;
+        last = std::min(last, relative);
+        result.hits.push_back(toHit(doc, last, static_cast<int>(i) - 1));
+      }
+    }
+    result.intents = std::move(intents);
+    return result;
+  }
+
   void addDocument(std::uint32_t server_id, ToolDocument& tool, ServerEntry& entry,
                    std::vector<std::uint64_t>& scratch) {
     std::uint32_t doc;
@@ -316,7 +616,9 @@ struct SearchIndex::Impl {
       doc = static_cast<std::uint32_t>(docs.size());
       docs.emplace_back();
       norm.resize(norm.size() + F, 0.0f);
+      doc_vectors.resize(doc_vectors.size() + dims, 0);
     }
+    std::vector<float> embedding(dims, 0.0f);
     DocEntry& d = docs[doc];
     d.live = true;
     d.server = server_id;
@@ -357,7 +659,9 @@ struct SearchIndex::Impl {
       bool surface = f == static_cast<std::size_t>(Field::kName) ||
                      f == static_cast<std::size_t>(Field::kTitle) ||
                      f == static_cast<std::size_t>(Field::kDescription);
+      float semantic_weight = dims > 0 ? search_options.semantic_field_weight[f] : 0.0f;
       for (AnalyzedTerm& t : analyze(texts[f], raw)) {
+        if (semantic_weight > 0 && !t.joined) addWordVector(t.text, semantic_weight, embedding);
         std::string stemmed = finish(t.text);
         if (surface && !t.joined && stemmed != t.text) d.surface.push_back(surfaceHash(t.text));
         std::uint32_t id = intern(stemmed);
@@ -369,6 +673,7 @@ struct SearchIndex::Impl {
       }
       d.length[f] = static_cast<std::uint16_t>(std::min<std::size_t>(words, 65535));
     }
+    if (dims > 0) quantize(embedding, &doc_vectors[std::size_t{doc} * dims]);
     std::sort(d.surface.begin(), d.surface.end());
     d.surface.erase(std::unique(d.surface.begin(), d.surface.end()), d.surface.end());
     d.surface.shrink_to_fit();
@@ -425,6 +730,8 @@ struct SearchIndex::Impl {
     for (std::uint32_t doc : entry.docs) {
       docs[doc] = DocEntry{};
       computeNorm(doc);
+      if (dims > 0)
+        std::fill_n(doc_vectors.begin() + std::ptrdiff_t{doc} * std::ptrdiff_t(dims), dims, 0);
       free_docs.push_back(doc);
     }
     server_names[entry.id].clear();
@@ -536,6 +843,8 @@ struct SearchIndex::Impl {
       }
       if (!w.joined && id >= 0 && isPlural(w.text)) {
         plan.plurals.push_back(static_cast<std::uint32_t>(id));
+      } else if (!w.joined && id >= 0 && term == w.text) {
+        plan.singulars.push_back(static_cast<std::uint32_t>(id));
       }
     }
     // Adjacent words joined: "key vault" → keyvault, "data base" → database.
@@ -610,10 +919,13 @@ struct SearchIndex::Impl {
       if (qt.coverage) plan.coverage_total += qt.idf;
     }
     if (auto it = term_ids.find("list"); it != term_ids.end()) plan.list_term = it->second;
+    if (auto it = term_ids.find("get"); it != term_ids.end()) plan.get_term = it->second;
     return plan;
   }
 
-  std::vector<Hit> search(std::string_view query, std::size_t depth) const {
+  // The lexical signal: the best `depth` documents for the query, best first (score, doc).
+  std::vector<std::pair<float, std::uint32_t>> rankLexical(std::string_view query,
+                                                           std::size_t depth) const {
     if (depth == 0 || live_docs == 0) return {};
     QueryPlan q = plan(query);
     if (q.terms.empty()) return {};
@@ -725,6 +1037,13 @@ struct SearchIndex::Impl {
       if (q.list_term >= 0 && inName(q.list_term)) {
         list_intent = std::any_of(q.plurals.begin(), q.plurals.end(), inName);
       }
+      // The mirror image: a singular object ("show me the secret <name>") asks for one item.
+      bool get_intent = false;
+      if (q.get_term >= 0 && inName(q.get_term) &&
+          !std::any_of(q.plurals.begin(), q.plurals.end(), inName)) {
+        get_intent = std::any_of(q.singulars.begin(), q.singulars.end(),
+                                 [&](std::uint32_t t) { return t != q.get_term && inName(t); });
+      }
       float surface = 0;
       for (auto [hash, weight] : q.surface) {
         if (std::binary_search(d.surface.begin(), d.surface.end(), hash)) surface += weight;
@@ -732,7 +1051,8 @@ struct SearchIndex::Impl {
       if (q.surface_total > 0) surface /= q.surface_total;
       e.first *= 1.0f + options.name_coverage_weight * coverage + options.surface_weight * surface +
                  options.name_bigram_weight * static_cast<float>(bigrams) +
-                 (list_intent ? options.list_intent_weight : 0.0f);
+                 (list_intent ? options.list_intent_weight : 0.0f) +
+                 (get_intent ? options.get_intent_weight : 0.0f);
     }
     std::sort(ranked.begin(), ranked.end(), [&](const Entry& a, const Entry& b) {
       if (a.first != b.first) return a.first > b.first;
@@ -742,13 +1062,12 @@ struct SearchIndex::Impl {
       return da.name < db.name;
     });
     if (ranked.size() > depth) ranked.resize(depth);
-    std::vector<Hit> hits;
-    hits.reserve(ranked.size());
-    for (const Entry& e : ranked) {
-      const DocEntry& d = docs[e.second];
-      hits.push_back({server_names[d.server], d.name, static_cast<double>(e.first)});
-    }
-    return hits;
+    return ranked;
+  }
+
+  Hit toHit(std::uint32_t doc, double score, int intent = -1) const {
+    const DocEntry& d = docs[doc];
+    return {server_names[d.server], d.name, score, intent};
   }
 
   std::size_t memory() const {
@@ -762,7 +1081,7 @@ struct SearchIndex::Impl {
       bytes += sizeof(DocEntry) + (d.name_terms.capacity() + d.surface.capacity()) * 4 +
                (d.name.capacity() > 15 ? d.name.capacity() + 1 : 0);
     }
-    bytes += norm.capacity() * sizeof(float);
+    bytes += norm.capacity() * sizeof(float) + doc_vectors.capacity() + feedback.memoryBytes();
     for (const auto& [name, entry] : servers) {
       bytes += 96 + name.capacity() + (entry.docs.capacity() + entry.terms.capacity()) * 4;
     }
@@ -770,7 +1089,8 @@ struct SearchIndex::Impl {
   }
 };
 
-SearchIndex::SearchIndex(RankerOptions options) : impl_(std::make_unique<Impl>(options)) {}
+SearchIndex::SearchIndex(SearchOptions options)
+    : impl_(std::make_unique<Impl>(std::move(options))) {}
 SearchIndex::~SearchIndex() = default;
 SearchIndex::SearchIndex(SearchIndex&&) noexcept = default;
 SearchIndex& SearchIndex::operator=(SearchIndex&&) noexcept = default;
@@ -785,15 +1105,36 @@ void SearchIndex::removeServer(const std::string& server) {
 }
 
 std::vector<Hit> SearchIndex::searchLexical(std::string_view query, std::size_t depth) const {
-  return impl_->search(query, depth);
+  std::vector<Hit> hits;
+  for (auto [score, doc] : impl_->rankLexical(query, depth))
+    hits.push_back(impl_->toHit(doc, score));
+  return hits;
 }
 
 std::vector<Hit> SearchIndex::search(std::string_view query, std::size_t limit) const {
-  if (limit == 0) return {};
-  // One signal today; an embedding ranker adds its SignalRanking here (index/fusion.h).
-  std::vector<SignalRanking> rankings;
-  rankings.push_back({"lexical", 1.0, 0.0, searchLexical(query, limit)});
-  return fuseRankings(rankings, limit);
+  return impl_->searchTask(query, limit).hits;
+}
+
+SearchResult SearchIndex::searchTask(std::string_view query, std::size_t limit) const {
+  return impl_->searchTask(query, limit);
+}
+
+void SearchIndex::recordFeedback(std::string_view query, const std::vector<std::string>& shown,
+                                 const std::vector<std::string>& called) {
+  std::vector<std::string> words = impl_->feedbackTerms(query);
+  impl_->feedback.record(words, impl_->idfWeights(words), shown, called);
+}
+
+void SearchIndex::resetFeedback() {
+  impl_->feedback.reset();
+}
+
+std::string SearchIndex::saveFeedback() const {
+  return impl_->feedback.save();
+}
+
+bool SearchIndex::loadFeedback(std::string_view blob, std::string& error) {
+  return impl_->feedback.load(blob, error);
 }
 
 std::size_t SearchIndex::size() const {

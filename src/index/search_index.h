@@ -3,7 +3,8 @@
 // caller decides which tools are indexed (for instance only approved ones) and keeps it current
 // with upsertServer/removeServer.
 //
-// Ranking (measured effect of each step: search_index.cc and tests/unit/search_quality_test.cc):
+// Ranking (docs/search.md; measured effect of each step: tests/search/search_eval.cc, tables in
+// docs/benchmarks.md):
 //   1. Analysis (index/text.h): identifier splitting with the joined form kept, lower-casing,
 //      stop words, a light stemmer. Queries also try adjacent words joined ("key vault" →
 //      keyvault), rare run-together words split ("cosmosdb" → cosmos db), and a small table of
@@ -15,8 +16,14 @@
 //   4. A rerank of the best candidates by how much of the tool's name the query explains, by
 //      inflected words written the same way ("secrets"), and by plural objects asking for a
 //      tool whose name says "list".
-//   5. Fusion (index/fusion.h) of per-signal ranked lists; today the lexical list is the only
-//      signal, and embeddings can join it later without touching the lexical ranker.
+//   5. A semantic signal: tools and queries embedded as SIF-weighted means of static word
+//      vectors (index/word_vectors.h), cosine over every tool, fused with the lexical list by a
+//      convex combination of anchored min-max scores (index/fusion.h).
+//   6. Learning from use (index/feedback.h): tools called after similar past queries rise.
+//   7. Server-level evidence: a tool whose server's other tools also match is lifted.
+//   8. Task decomposition (index/task_split.h): a multi-step task is searched one sub-intent
+//      at a time and the sub-intents take turns filling the answer (Hit::intent says which
+//      one each tool answers).
 #pragma once
 
 #include <array>
@@ -27,6 +34,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "index/feedback.h"
 
 namespace mcpproxy::index {
 
@@ -43,6 +52,9 @@ struct Hit {
   std::string server;
   std::string tool;
   double score;  // higher is better; comparable only within one result list
+  // For a task split into sub-intents (SearchResult::intents): the one this tool answers best;
+  // -1 when the tool answers the task as a whole.
+  int intent = -1;
 };
 
 // Indexed fields. Tool names and parameter names are identifiers; the rest is prose.
@@ -106,7 +118,52 @@ struct RankerOptions {
   bool name_idf_in_rerank = true;
   float surface_weight = 0.2f;
   float list_intent_weight = 0.3f;
+  //   + get_intent_weight if a word the query uses in the singular is in the name of a tool that
+  //     says "get" and no plural one is: the mirror image of list intent.
+  float get_intent_weight = 0.0f;
   float name_bigram_weight = 0.0f;  // measured: no gain on retrieval-dev (−0.3 pt R@1 at 0.1)
+};
+
+class WordVectors;
+
+// Everything the index is built with: the lexical ranker and the signals fused with it. Weights
+// were chosen on tests/data/retrieval-dev only (docs/search.md); livemcpbench is never used to
+// choose one.
+struct SearchOptions {
+  RankerOptions ranker;
+
+  // Semantic signal: tools and queries embedded as SIF-weighted means of static word vectors
+  // (index/word_vectors.h), compared by cosine over every tool, and fused with the lexical
+  // list (index/fusion.h, convex combination). Null vectors switch the signal off.
+  std::shared_ptr<const WordVectors> vectors;
+  float semantic_weight = 0.3f;      // fusion weight; the lexical list weighs 1
+  std::size_t semantic_depth = 100;  // best tools by cosine that join the fusion
+  // Per field: how much its words count in a tool's embedding (name, server, title,
+  // description, parameter names, parameter descriptions).
+  std::array<float, kFieldCount> semantic_field_weight{2.0f, 0.5f, 2.0f, 1.0f, 0.5f, 0.0f};
+
+  // Task decomposition (index/task_split.h): a multi-step task is also searched one sub-intent
+  // at a time, and the answer gives every sub-intent slots in turn.
+  bool decompose = true;
+  // Whether the whole task also takes a turn in the slots (before the sub-intents). Off: on
+  // retrieval-dev's three-step tasks the sub-intents alone give R@5 0.919 and R@1 0.877
+  // against 0.912 and 0.803 with the whole task's turn (whose best tool is mostly one of the
+  // steps' anyway), at half the cost.
+  bool whole_task_slot = false;
+
+  // Server-level evidence: a tool's score is lifted by how well the other tools of its server
+  // match (× (1 + server_weight × evidence), evidence in [0, 1]).
+  float server_weight = 0.25f;
+
+  // Learning from use (index/feedback.h): recordFeedback() adjusts later rankings.
+  FeedbackOptions feedback;
+};
+
+// A search answer with the task's sub-intents.
+struct SearchResult {
+  // The sub-intents the task was split into; empty when it was searched as a whole only.
+  std::vector<std::string> intents;
+  std::vector<Hit> hits;  // best first; Hit::intent indexes `intents` (-1: the whole task)
 };
 
 // Not thread-safe for writers: upsertServer/removeServer must not run concurrently with anything
@@ -114,7 +171,8 @@ struct RankerOptions {
 // only be assigned to or destroyed.
 class SearchIndex {
  public:
-  explicit SearchIndex(RankerOptions options = {});
+  explicit SearchIndex(SearchOptions options = {});
+  explicit SearchIndex(RankerOptions ranker) : SearchIndex(optionsWith(ranker)) {}
   ~SearchIndex();
   SearchIndex(SearchIndex&&) noexcept;
   SearchIndex& operator=(SearchIndex&&) noexcept;
@@ -132,9 +190,23 @@ class SearchIndex {
   // The best `limit` tools for a free-text query, best first, with scores > 0. An empty query,
   // a query of stop words only, or limit 0 gives an empty list. Never fails on any input.
   std::vector<Hit> search(std::string_view query, std::size_t limit) const;
+  // The same with the sub-intents the task was split into, and which one each tool answers.
+  SearchResult searchTask(std::string_view query, std::size_t limit) const;
 
   // The lexical signal alone (what search() fuses): the best `depth` candidates, best first.
   std::vector<Hit> searchLexical(std::string_view query, std::size_t depth) const;
+
+  // Learning from use. After a retrieve_tools answer to `query` showed `shown` ("server:tool",
+  // in order) and the model called `called` (a subset, possibly empty, e.g. the tools called
+  // in the same session before the next retrieve_tools). Ignored when feedback is disabled.
+  // A writer: not concurrent with search().
+  void recordFeedback(std::string_view query, const std::vector<std::string>& shown,
+                      const std::vector<std::string>& called);
+  void resetFeedback();
+  // The learned state as a blob (JSON) for the caller to persist, and back; loadFeedback
+  // leaves the state unchanged and returns false with a reason on a bad blob.
+  std::string saveFeedback() const;
+  bool loadFeedback(std::string_view blob, std::string& error);
 
   // Number of indexed tools.
   std::size_t size() const;
@@ -142,6 +214,11 @@ class SearchIndex {
   std::size_t memoryBytes() const;
 
  private:
+  static SearchOptions optionsWith(const RankerOptions& ranker) {
+    SearchOptions o;
+    o.ranker = ranker;
+    return o;
+  }
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

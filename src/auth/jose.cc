@@ -294,6 +294,15 @@ std::string base64UrlEncode(std::string_view bytes) {
   return out;
 }
 
+std::string base64Encode(std::string_view bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+  int length = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                               reinterpret_cast<const unsigned char*>(bytes.data()),
+                               static_cast<int>(bytes.size()));
+  out.resize(length > 0 ? static_cast<std::size_t>(length) : 0);
+  return out;
+}
+
 std::optional<std::string> base64UrlDecode(std::string_view text) {
   if (text.size() % 4 == 1) return std::nullopt;
   auto value = [](char c) -> int {

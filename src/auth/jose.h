@@ -43,6 +43,8 @@ struct JoseLimits {
 };
 
 std::string base64UrlEncode(std::string_view bytes);
+// Standard base64 with padding (HTTP Basic credentials).
+std::string base64Encode(std::string_view bytes);
 // Strict: only the base64url alphabet, no padding, no whitespace; nullopt otherwise.
 std::optional<std::string> base64UrlDecode(std::string_view text);
 // SHA-256 of `text`, base64url (the PKCE S256 code challenge, RFC 7636).

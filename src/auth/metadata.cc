@@ -113,7 +113,14 @@ class ChallengeParser {
         }
         if (!closed) return invalid("unterminated quoted-string");
       } else {
-        value = token();
+        // RFC 7235 wants a token here; servers also send unquoted values such as scope=a:b, so
+        // anything up to a comma or space is taken.
+        std::size_t value_start = i_;
+        while (!done() && s_[i_] != ',' && s_[i_] != ' ' && s_[i_] != '\t' && s_[i_] != '"' &&
+               static_cast<unsigned char>(s_[i_]) >= 0x21) {
+          ++i_;
+        }
+        value = std::string(s_.substr(value_start, i_ - value_start));
         if (value.empty()) return invalid("auth-param " + name + " has no value");
       }
       if (challenge.params.size() >= kMaxChallengeParams) {

@@ -661,22 +661,47 @@ struct OAuthClient::Impl : std::enable_shared_from_this<Impl> {
     if (on_status && *on_status) (*on_status)(status);
   }
 
-  // Runs `work` once for concurrent callers: later callers wait for the running one.
-  template <class Work>
-  asio::awaitable<Result<void>> shared(std::shared_ptr<Inflight>& slot, Work work) {
-    auto self = shared_from_this();
-    if (slot) {
-      auto pending = slot;
-      co_await pending->done.async_wait(kAwait);
-      co_return pending->result;
-    }
+  // Concurrent callers share one refresh / one flow: later callers wait for the running one.
+  // (Written out per operation: a lambda temporary inside a co_await operand trips g++ 12's
+  // coroutine frame handling.)
+  std::shared_ptr<Inflight> begin(std::shared_ptr<Inflight>& slot) {
     auto pending = std::make_shared<Inflight>(executor);
     pending->done.expires_at(std::chrono::steady_clock::time_point::max());
     slot = pending;
-    pending->result = co_await work();
-    slot.reset();
+    return pending;
+  }
+  static void finish(std::shared_ptr<Inflight>& slot, const std::shared_ptr<Inflight>& pending,
+                     const Result<void>& result) {
+    pending->result = result;
+    if (slot == pending) slot.reset();
     pending->done.cancel();
-    co_return pending->result;
+  }
+
+  asio::awaitable<Result<void>> sharedRefresh() {
+    auto self = shared_from_this();
+    if (refresh_inflight) {
+      auto running = refresh_inflight;
+      co_await running->done.async_wait(kAwait);
+      co_return running->result;
+    }
+    auto pending = begin(refresh_inflight);
+    Result<void> result = co_await refresh();
+    finish(refresh_inflight, pending, result);
+    co_return result;
+  }
+
+  asio::awaitable<Result<void>> sharedFlow(std::optional<BearerChallenge> challenge,
+                                           std::set<std::string> previous) {
+    auto self = shared_from_this();
+    if (flow_inflight) {
+      auto running = flow_inflight;
+      co_await running->done.async_wait(kAwait);
+      co_return running->result;
+    }
+    auto pending = begin(flow_inflight);
+    Result<void> result = co_await runFlow(std::move(challenge), std::move(previous));
+    finish(flow_inflight, pending, result);
+    co_return result;
   }
 
   asio::awaitable<void> persist() {
@@ -819,7 +844,7 @@ asio::awaitable<std::optional<Secret>> OAuthClient::authorization() {
     if (impl->current->tokens->refresh_token.empty()) {
       if (impl->current->tokens->expires_at <= impl->clock()) co_return std::nullopt;
     } else {
-      auto refreshed = co_await impl->shared(impl->refresh_inflight, [impl] { return impl->refresh(); });
+      auto refreshed = co_await impl->sharedRefresh();
       if (!refreshed && (!impl->current || !impl->current->tokens ||
                          impl->current->tokens->expires_at <= impl->clock())) {
         co_return std::nullopt;
@@ -836,7 +861,7 @@ asio::awaitable<bool> OAuthClient::onChallenge(unsigned status, std::vector<std:
   if (status == 401) {
     if (impl->current && impl->current->tokens && !impl->current->tokens->refresh_token.empty()) {
       const std::string before = impl->current->tokens->access_token.reveal();
-      auto refreshed = co_await impl->shared(impl->refresh_inflight, [impl] { return impl->refresh(); });
+      auto refreshed = co_await impl->sharedRefresh();
       if (refreshed && impl->current && impl->current->tokens &&
           impl->current->tokens->access_token.reveal() != before) {
         co_return true;
@@ -845,9 +870,7 @@ asio::awaitable<bool> OAuthClient::onChallenge(unsigned status, std::vector<std:
     if (impl->auto_login_spent) co_return false;
     impl->auto_login_spent = true;
     std::set<std::string> previous;
-    auto result = co_await impl->shared(impl->flow_inflight, [impl, challenge, previous] {
-      return impl->runFlow(challenge, previous);
-    });
+    auto result = co_await impl->sharedFlow(challenge, previous);
     if (result) impl->auto_login_spent = false;  // a later expiry may log in once more
     co_return result.has_value();
   }
@@ -867,9 +890,7 @@ asio::awaitable<bool> OAuthClient::onChallenge(unsigned status, std::vector<std:
     ++impl->step_ups;
     log::info("oauth {}: the server needs scope \"{}\"; authorizing again (step-up {})",
               impl->upstream, challenge->scope, impl->step_ups);
-    auto result = co_await impl->shared(impl->flow_inflight, [impl, challenge, granted] {
-      return impl->runFlow(challenge, granted);
-    });
+    auto result = co_await impl->sharedFlow(challenge, granted);
     co_return result.has_value();
   }
   co_return false;
@@ -882,9 +903,7 @@ asio::awaitable<Result<void>> OAuthClient::login(std::optional<BearerChallenge> 
   impl->auto_login_spent = false;
   impl->step_ups = 0;
   std::set<std::string> previous;
-  co_return co_await impl->shared(impl->flow_inflight, [impl, challenge, previous] {
-    return impl->runFlow(challenge, previous);
-  });
+  co_return co_await impl->sharedFlow(std::move(challenge), std::move(previous));
 }
 
 asio::awaitable<Result<void>> OAuthClient::logout() {

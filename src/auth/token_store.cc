@@ -330,29 +330,30 @@ Result<void> EncryptedTokenStore::eraseNow(const std::string& upstream, const st
   return {};
 }
 
+// The file work runs on the worker thread; the caller resumes on its own executor. (The task
+// lambdas are named locals: a lambda temporary inside a co_await operand trips g++ 12.)
 asio::awaitable<Result<std::vector<StoredAuth>>> EncryptedTokenStore::load(std::string upstream) {
-  co_return co_await asio::co_spawn(
-      impl_->worker,
-      [this, upstream]() -> asio::awaitable<Result<std::vector<StoredAuth>>> {
-        co_return loadNow(upstream);
-      },
-      asio::use_awaitable);
+  auto task = [this, upstream]() -> asio::awaitable<Result<std::vector<StoredAuth>>> {
+    co_return loadNow(upstream);
+  };
+  auto result = co_await asio::co_spawn(impl_->worker, std::move(task), asio::use_awaitable);
+  co_return result;
 }
 
 asio::awaitable<Result<void>> EncryptedTokenStore::save(StoredAuth entry) {
-  co_return co_await asio::co_spawn(
-      impl_->worker,
-      [this, entry = std::move(entry)]() -> asio::awaitable<Result<void>> { co_return saveNow(entry); },
-      asio::use_awaitable);
+  auto task = [this, entry = std::move(entry)]() -> asio::awaitable<Result<void>> {
+    co_return saveNow(entry);
+  };
+  auto result = co_await asio::co_spawn(impl_->worker, std::move(task), asio::use_awaitable);
+  co_return result;
 }
 
 asio::awaitable<Result<void>> EncryptedTokenStore::erase(std::string upstream, std::string issuer) {
-  co_return co_await asio::co_spawn(
-      impl_->worker,
-      [this, upstream, issuer]() -> asio::awaitable<Result<void>> {
-        co_return eraseNow(upstream, issuer);
-      },
-      asio::use_awaitable);
+  auto task = [this, upstream, issuer]() -> asio::awaitable<Result<void>> {
+    co_return eraseNow(upstream, issuer);
+  };
+  auto result = co_await asio::co_spawn(impl_->worker, std::move(task), asio::use_awaitable);
+  co_return result;
 }
 
 }  // namespace mcpproxy::auth

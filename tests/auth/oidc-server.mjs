@@ -24,6 +24,10 @@ const npmDir = process.env.AUTH_NPM_DIR ?? path.resolve(import.meta.dirname, '..
 const { default: Provider } = await import(
   pathToFileURL(path.join(npmDir, 'node_modules', 'oidc-provider', 'lib', 'index.js')).href);
 
+// stdout carries only the ready line (the test stops reading it then): every log goes to stderr.
+for (const level of ['log', 'info', 'warn', 'debug']) console[level] = console.error;
+process.stdout.on('error', () => {});
+
 const SCOPES = ['mcp:read', 'mcp:write', 'mcp:destructive'];
 let generation = 0;
 
@@ -86,6 +90,9 @@ function makeProvider(issuer) {
         },
       },
     },
+    // Refresh tokens for every client registered with the refresh_token grant (plain OAuth
+    // requests carry no OIDC prompt=consent, which the default policy would want).
+    issueRefreshToken: (ctx, client) => client.grantTypeAllowed('refresh_token'),
     interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
     // The login step below always names alice.
     findAccount: (ctx, id) => ({ accountId: id, claims: () => ({ sub: id }) }),

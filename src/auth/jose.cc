@@ -41,7 +41,9 @@ using Params = std::unique_ptr<OSSL_PARAM, Deleter<OSSL_PARAM, OSSL_PARAM_free>>
 using EcdsaSig = std::unique_ptr<ECDSA_SIG, Deleter<ECDSA_SIG, ECDSA_SIG_free>>;
 using Bio = std::unique_ptr<BIO, Deleter<BIO, BIO_free_all>>;
 
-KeyHandle wrap(EVP_PKEY* key) { return KeyHandle(key, EVP_PKEY_free); }
+KeyHandle wrap(EVP_PKEY* key) {
+  return KeyHandle(key, EVP_PKEY_free);
+}
 
 const json::string* stringMember(const json::object& object, std::string_view name) {
   const auto* value = object.if_contains(name);
@@ -122,8 +124,10 @@ Result<KeyHandle> rsaKey(const json::object& jwk, const JoseLimits& limits) {
   if (!n || !e || n->empty() || e->empty()) return invalid("RSA key without valid n and e");
   if ((*n)[0] == '\0') return invalid("RSA modulus with leading zero bytes");
   const int bits = static_cast<int>(n->size() * 8);
-  if (bits < limits.min_rsa_bits) return invalid("RSA key shorter than " + std::to_string(limits.min_rsa_bits) + " bits");
-  if (bits > limits.max_rsa_bits) return invalid("RSA key longer than " + std::to_string(limits.max_rsa_bits) + " bits");
+  if (bits < limits.min_rsa_bits)
+    return invalid("RSA key shorter than " + std::to_string(limits.min_rsa_bits) + " bits");
+  if (bits > limits.max_rsa_bits)
+    return invalid("RSA key longer than " + std::to_string(limits.max_rsa_bits) + " bits");
   if (e->size() > 8) return invalid("RSA exponent too large");
   Bignum bn_n(BN_bin2bn(reinterpret_cast<const unsigned char*>(n->data()),
                         static_cast<int>(n->size()), nullptr));
@@ -179,8 +183,8 @@ Result<KeyHandle> okpKey(const json::object& jwk, const std::string& crv) {
 std::optional<std::string> rawToDer(std::string_view raw, std::size_t half) {
   if (raw.size() != 2 * half) return std::nullopt;
   EcdsaSig sig(ECDSA_SIG_new());
-  BIGNUM* r = BN_bin2bn(reinterpret_cast<const unsigned char*>(raw.data()),
-                        static_cast<int>(half), nullptr);
+  BIGNUM* r = BN_bin2bn(reinterpret_cast<const unsigned char*>(raw.data()), static_cast<int>(half),
+                        nullptr);
   BIGNUM* s = BN_bin2bn(reinterpret_cast<const unsigned char*>(raw.data() + half),
                         static_cast<int>(half), nullptr);
   if (!sig || !r || !s || ECDSA_SIG_set0(sig.get(), r, s) != 1) {
@@ -232,7 +236,7 @@ void describeKey(EVP_PKEY* key, std::string& kty, std::string& crv) {
       if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group,
                                          &length)) {
         std::string_view g(group, length);
-        crv = g == "prime256v1" || g == "P-256"   ? "P-256"
+        crv = g == "prime256v1" || g == "P-256"  ? "P-256"
               : g == "secp384r1" || g == "P-384" ? "P-384"
               : g == "secp521r1" || g == "P-521" ? "P-521"
                                                  : std::string(g);
@@ -335,7 +339,8 @@ std::optional<std::string> base64UrlDecode(std::string_view text) {
 std::string sha256Base64Url(std::string_view text) {
   std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
   SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest.data());
-  return base64UrlEncode(std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
+  return base64UrlEncode(
+      std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
 }
 
 std::optional<JwsAlg> parseJwsAlg(std::string_view name) {
@@ -352,16 +357,26 @@ std::optional<JwsAlg> parseJwsAlg(std::string_view name) {
 
 std::string_view jwsAlgName(JwsAlg alg) {
   switch (alg) {
-    case JwsAlg::kRS256: return "RS256";
-    case JwsAlg::kRS384: return "RS384";
-    case JwsAlg::kRS512: return "RS512";
-    case JwsAlg::kPS256: return "PS256";
-    case JwsAlg::kPS384: return "PS384";
-    case JwsAlg::kPS512: return "PS512";
-    case JwsAlg::kES256: return "ES256";
-    case JwsAlg::kES384: return "ES384";
-    case JwsAlg::kES512: return "ES512";
-    case JwsAlg::kEdDSA: return "EdDSA";
+    case JwsAlg::kRS256:
+      return "RS256";
+    case JwsAlg::kRS384:
+      return "RS384";
+    case JwsAlg::kRS512:
+      return "RS512";
+    case JwsAlg::kPS256:
+      return "PS256";
+    case JwsAlg::kPS384:
+      return "PS384";
+    case JwsAlg::kPS512:
+      return "PS512";
+    case JwsAlg::kES256:
+      return "ES256";
+    case JwsAlg::kES384:
+      return "ES384";
+    case JwsAlg::kES512:
+      return "ES512";
+    case JwsAlg::kEdDSA:
+      return "EdDSA";
   }
   return "?";
 }
@@ -372,7 +387,9 @@ bool Jwk::accepts(JwsAlg a) const {
   return keyTypeAccepts(kty, crv, a);
 }
 
-bool PrivateKey::accepts(JwsAlg alg) const { return key && keyTypeAccepts(kty, crv, alg); }
+bool PrivateKey::accepts(JwsAlg alg) const {
+  return key && keyTypeAccepts(kty, crv, alg);
+}
 
 Result<Jwk> parseJwk(const json::object& object, const JoseLimits& limits) {
   Jwk jwk;
@@ -384,10 +401,12 @@ Result<Jwk> parseJwk(const json::object& object, const JoseLimits& limits) {
   text("crv", jwk.crv);
   text("alg", jwk.alg);
   text("use", jwk.use);
-  if (!jwk.use.empty() && jwk.use != "sig") return invalid("not a signature key (use " + jwk.use + ")");
+  if (!jwk.use.empty() && jwk.use != "sig")
+    return invalid("not a signature key (use " + jwk.use + ")");
   if (const auto* ops = object.if_contains("key_ops"); ops && ops->is_array()) {
     bool verify = false;
-    for (const auto& op : ops->get_array()) verify = verify || (op.is_string() && op.get_string() == "verify");
+    for (const auto& op : ops->get_array())
+      verify = verify || (op.is_string() && op.get_string() == "verify");
     if (!verify) return invalid("key_ops does not include verify");
   }
   if (!jwk.alg.empty() && !parseJwsAlg(jwk.alg)) return invalid("unsupported alg " + jwk.alg);
@@ -487,7 +506,8 @@ Result<void> verifyJws(const Jwt& jwt, const Jwk& key) {
   }
   MdCtx ctx(EVP_MD_CTX_new());
   EVP_PKEY_CTX* pctx = nullptr;
-  if (!ctx || EVP_DigestVerifyInit(ctx.get(), &pctx, digestFor(*alg), nullptr, key.key.get()) != 1) {
+  if (!ctx ||
+      EVP_DigestVerifyInit(ctx.get(), &pctx, digestFor(*alg), nullptr, key.key.get()) != 1) {
     return makeError(ErrorCode::kInternal, "OpenSSL: cannot start verification");
   }
   if (isPss(*alg)) {
@@ -497,10 +517,9 @@ Result<void> verifyJws(const Jwt& jwt, const Jwk& key) {
       return makeError(ErrorCode::kInternal, "OpenSSL: cannot set PSS parameters");
     }
   }
-  int ok = EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()),
-                            signature.size(),
-                            reinterpret_cast<const unsigned char*>(jwt.signing_input.data()),
-                            jwt.signing_input.size());
+  int ok = EVP_DigestVerify(
+      ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
+      reinterpret_cast<const unsigned char*>(jwt.signing_input.data()), jwt.signing_input.size());
   if (ok != 1) return invalid("the signature does not verify");
   return {};
 }
@@ -554,7 +573,8 @@ Result<json::object> publicJwk(const PrivateKey& key, std::string_view kid) {
     Bignum owned(bn);
     std::size_t size = pad ? pad : static_cast<std::size_t>(BN_num_bytes(bn));
     std::string out(size, '\0');
-    if (BN_bn2binpad(bn, reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(size)) < 0) {
+    if (BN_bn2binpad(bn, reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(size)) <
+        0) {
       return std::nullopt;
     }
     return out;
@@ -586,12 +606,13 @@ Result<json::object> publicJwk(const PrivateKey& key, std::string_view kid) {
   return jwk;
 }
 
-Result<std::string> signJwt(json::object header, const json::object& claims,
-                            const PrivateKey& key, JwsAlg alg) {
-  if (!key.accepts(alg)) return invalid("the private key cannot sign " + std::string(jwsAlgName(alg)));
+Result<std::string> signJwt(json::object header, const json::object& claims, const PrivateKey& key,
+                            JwsAlg alg) {
+  if (!key.accepts(alg))
+    return invalid("the private key cannot sign " + std::string(jwsAlgName(alg)));
   header["alg"] = jwsAlgName(alg);
-  std::string input = base64UrlEncode(json::serialize(header)) + "." +
-                      base64UrlEncode(json::serialize(claims));
+  std::string input =
+      base64UrlEncode(json::serialize(header)) + "." + base64UrlEncode(json::serialize(claims));
   MdCtx ctx(EVP_MD_CTX_new());
   EVP_PKEY_CTX* pctx = nullptr;
   if (!ctx || EVP_DigestSignInit(ctx.get(), &pctx, digestFor(alg), nullptr, key.key.get()) != 1) {
@@ -683,7 +704,8 @@ Result<AccessTokenClaims> checkAccessTokenClaims(const Jwt& jwt,
   auto iat = numericDate(claims, "iat", malformed);
   if (malformed) return invalid("a time claim is not a number");
   if (!exp) return invalid("the token has no expiry (exp)");
-  const auto now_s = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+  const auto now_s =
+      std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
   const auto leeway = expect.leeway.count();
   if (now_s >= *exp + leeway) return invalid("the token has expired");
   if (nbf && now_s + leeway < *nbf) return invalid("the token is not valid yet (nbf)");

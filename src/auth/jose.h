@@ -50,7 +50,18 @@ std::optional<std::string> base64UrlDecode(std::string_view text);
 // SHA-256 of `text`, base64url (the PKCE S256 code challenge, RFC 7636).
 std::string sha256Base64Url(std::string_view text);
 
-enum class JwsAlg { kRS256, kRS384, kRS512, kPS256, kPS384, kPS512, kES256, kES384, kES512, kEdDSA };
+enum class JwsAlg {
+  kRS256,
+  kRS384,
+  kRS512,
+  kPS256,
+  kPS384,
+  kPS512,
+  kES256,
+  kES384,
+  kES512,
+  kEdDSA
+};
 // Asymmetric algorithms only: "none", "HS256" and anything else give nullopt.
 std::optional<JwsAlg> parseJwsAlg(std::string_view name);
 std::string_view jwsAlgName(JwsAlg alg);
@@ -111,8 +122,8 @@ Result<std::string> privateKeyPem(const PrivateKey& key);  // PKCS#8
 // The public half as a JWK object (kty/n/e, kty/crv/x/y, kty/crv/x), with `kid` if not empty.
 Result<json::object> publicJwk(const PrivateKey& key, std::string_view kid = {});
 // header.payload.signature; the header gets "alg" (and keeps what the caller put in it).
-Result<std::string> signJwt(json::object header, const json::object& claims,
-                            const PrivateKey& key, JwsAlg alg);
+Result<std::string> signJwt(json::object header, const json::object& claims, const PrivateKey& key,
+                            JwsAlg alg);
 
 // --- RFC 9068 access tokens ---
 

@@ -40,7 +40,8 @@ class ChallengeParser {
     while (true) {
       skipSpacesAndCommas();
       if (done()) break;
-      if (out.size() >= kMaxChallenges) return makeError(ErrorCode::kLimitExceeded, "too many challenges");
+      if (out.size() >= kMaxChallenges)
+        return makeError(ErrorCode::kLimitExceeded, "too many challenges");
       Challenge challenge;
       challenge.scheme = token();
       if (challenge.scheme.empty()) return invalid("expected an auth scheme");
@@ -174,7 +175,7 @@ Result<std::string> optionalString(const json::object& object, std::string_view 
 }
 
 Result<std::optional<std::vector<std::string>>> optionalList(const json::object& object,
-                                                              std::string_view name) {
+                                                             std::string_view name) {
   const auto* value = object.if_contains(name);
   if (!value || value->is_null()) return std::optional<std::vector<std::string>>();
   if (!value->is_array()) return invalid(std::string(name) + " is not an array");
@@ -305,7 +306,8 @@ Result<std::vector<std::string>> protectedResourceMetadataUrls(std::string_view 
     if (std::find(out.begin(), out.end(), url) == out.end()) out.push_back(std::move(url));
   };
   if (!header_url.empty()) add(std::string(header_url));
-  if (!split->path.empty()) add(split->origin + "/.well-known/oauth-protected-resource" + split->path);
+  if (!split->path.empty())
+    add(split->origin + "/.well-known/oauth-protected-resource" + split->path);
   add(split->origin + "/.well-known/oauth-protected-resource");
   return out;
 }
@@ -318,12 +320,12 @@ Result<AuthServerMetadata> parseAuthServerMetadata(std::string_view text) {
     std::string_view name;
     std::string* target;
   };
-  for (auto [name, target] : {Field{"issuer", &out.issuer},
-                              Field{"authorization_endpoint", &out.authorization_endpoint},
-                              Field{"token_endpoint", &out.token_endpoint},
-                              Field{"registration_endpoint", &out.registration_endpoint},
-                              Field{"jwks_uri", &out.jwks_uri},
-                              Field{"introspection_endpoint", &out.introspection_endpoint}}) {
+  for (auto [name, target] :
+       {Field{"issuer", &out.issuer}, Field{"authorization_endpoint", &out.authorization_endpoint},
+        Field{"token_endpoint", &out.token_endpoint},
+        Field{"registration_endpoint", &out.registration_endpoint},
+        Field{"jwks_uri", &out.jwks_uri},
+        Field{"introspection_endpoint", &out.introspection_endpoint}}) {
     auto value = optionalString(*object, name);
     if (!value) return std::unexpected(value.error());
     *target = std::move(*value);

@@ -46,7 +46,8 @@ Result<void> checkEndpoint(std::string_view name, std::string_view url, bool all
   if (url.empty()) return failure(ErrorCode::kProtocol, std::string(name) + " is missing");
   auto ok = checkBrowserUrl(url, allow_insecure);
   if (!ok) {
-    return failure(ErrorCode::kProtocol, std::string(name) + " is not acceptable: " + ok.error().message);
+    return failure(ErrorCode::kProtocol,
+                   std::string(name) + " is not acceptable: " + ok.error().message);
   }
   return {};
 }
@@ -77,7 +78,8 @@ struct Wire {
   Result<std::string> clientAssertion(const ClientRegistration& client, const std::string& issuer,
                                       const AuthServerMetadata& as) {
     auto key = loadPrivateKeyPem(options.private_key_pem);
-    if (!key) return failure(ErrorCode::kInvalidArgument, "oauth.private_key_file: " + key.error().message);
+    if (!key)
+      return failure(ErrorCode::kInvalidArgument, "oauth.private_key_file: " + key.error().message);
     std::string alg_name = options.signing_algorithm;
     if (alg_name.empty()) {
       for (const auto& candidate : as.token_endpoint_auth_signing_alg_values_supported) {
@@ -90,8 +92,11 @@ struct Wire {
     }
     if (alg_name.empty()) alg_name = defaultAlgorithmFor(*key);
     auto alg = parseJwsAlg(alg_name);
-    if (!alg) return failure(ErrorCode::kInvalidArgument, "oauth.signing_algorithm " + alg_name + " is not supported");
-    const auto now = std::chrono::duration_cast<std::chrono::seconds>(clock().time_since_epoch()).count();
+    if (!alg)
+      return failure(ErrorCode::kInvalidArgument,
+                     "oauth.signing_algorithm " + alg_name + " is not supported");
+    const auto now =
+        std::chrono::duration_cast<std::chrono::seconds>(clock().time_since_epoch()).count();
     json::object claims;
     claims["iss"] = client.client_id;
     claims["sub"] = client.client_id;
@@ -105,11 +110,10 @@ struct Wire {
   }
 
   // POSTs to the token endpoint with the client's authentication and parses the token answer.
-  asio::awaitable<Result<TokenSet>> tokenRequest(std::string token_endpoint, std::string issuer,
-                                                 const AuthServerMetadata& as,
-                                                 const ClientRegistration& client,
-                                                 std::vector<std::pair<std::string, std::string>> fields,
-                                                 std::string requested_scope) {
+  asio::awaitable<Result<TokenSet>> tokenRequest(
+      std::string token_endpoint, std::string issuer, const AuthServerMetadata& as,
+      const ClientRegistration& client, std::vector<std::pair<std::string, std::string>> fields,
+      std::string requested_scope) {
     net::HttpRequest request;
     request.method = "POST";
     request.url = token_endpoint;
@@ -203,7 +207,8 @@ std::string selectScopes(const std::optional<BearerChallenge>& challenge,
   }
   scopes.insert(configured.begin(), configured.end());
   scopes.insert(previous.begin(), previous.end());
-  const bool as_lists_offline = as.scopes_supported && contains(*as.scopes_supported, "offline_access");
+  const bool as_lists_offline =
+      as.scopes_supported && contains(*as.scopes_supported, "offline_access");
   if (as_lists_offline && want_refresh) scopes.insert("offline_access");
   if (!as_lists_offline) scopes.erase("offline_access");
   return joinScopes(scopes);
@@ -224,25 +229,38 @@ std::string chooseTokenEndpointAuthMethod(const OAuthClientOptions& options,
 
 std::string_view flowStepName(FlowStep step) {
   switch (step) {
-    case FlowStep::kDiscoverResource: return "discover_resource";
-    case FlowStep::kDiscoverAuthServer: return "discover_authorization_server";
-    case FlowStep::kRegisterClient: return "register_client";
-    case FlowStep::kAuthorize: return "authorize";
-    case FlowStep::kAwaitRedirect: return "await_redirect";
-    case FlowStep::kExchangeCode: return "exchange_code";
-    case FlowStep::kClientCredentials: return "client_credentials";
-    case FlowStep::kDone: return "done";
-    case FlowStep::kFailed: return "failed";
+    case FlowStep::kDiscoverResource:
+      return "discover_resource";
+    case FlowStep::kDiscoverAuthServer:
+      return "discover_authorization_server";
+    case FlowStep::kRegisterClient:
+      return "register_client";
+    case FlowStep::kAuthorize:
+      return "authorize";
+    case FlowStep::kAwaitRedirect:
+      return "await_redirect";
+    case FlowStep::kExchangeCode:
+      return "exchange_code";
+    case FlowStep::kClientCredentials:
+      return "client_credentials";
+    case FlowStep::kDone:
+      return "done";
+    case FlowStep::kFailed:
+      return "failed";
   }
   return "?";
 }
 
 std::string_view authStateName(AuthStatus::State state) {
   switch (state) {
-    case AuthStatus::State::kUnauthenticated: return "unauthenticated";
-    case AuthStatus::State::kNeedsAuth: return "needs_auth";
-    case AuthStatus::State::kAuthorized: return "authorized";
-    case AuthStatus::State::kFailed: return "failed";
+    case AuthStatus::State::kUnauthenticated:
+      return "unauthenticated";
+    case AuthStatus::State::kNeedsAuth:
+      return "needs_auth";
+    case AuthStatus::State::kAuthorized:
+      return "authorized";
+    case AuthStatus::State::kFailed:
+      return "failed";
   }
   return "?";
 }
@@ -290,11 +308,13 @@ struct AuthorizationFlow::Impl {
   asio::awaitable<FlowStep> discoverResource() {
     std::string header_url = input.challenge ? input.challenge->resource_metadata : std::string();
     auto urls = protectedResourceMetadataUrls(input.server_url, header_url);
-    if (!urls) co_return fail(ErrorCode::kInvalidArgument, "the server URL: " + urls.error().message);
+    if (!urls)
+      co_return fail(ErrorCode::kInvalidArgument, "the server URL: " + urls.error().message);
     for (const auto& url : *urls) {
       auto response = co_await wire().getDocument(url);
       if (!response) {
-        log::debug("oauth {}: PRM {}: {}", input.upstream, withoutQuery(url), response.error().message);
+        log::debug("oauth {}: PRM {}: {}", input.upstream, withoutQuery(url),
+                   response.error().message);
         continue;
       }
       if (response->status != 200) continue;
@@ -317,7 +337,8 @@ struct AuthorizationFlow::Impl {
     auto canonical = canonicalResourceUri(input.server_url);
     if (!canonical) co_return fail(ErrorCode::kInvalidArgument, canonical.error().message);
     out.discovery.resource = *canonical;
-    log::debug("oauth {}: no protected resource metadata; using 2025-03-26 discovery", input.upstream);
+    log::debug("oauth {}: no protected resource metadata; using 2025-03-26 discovery",
+               input.upstream);
     co_return FlowStep::kDiscoverAuthServer;
   }
 
@@ -327,7 +348,8 @@ struct AuthorizationFlow::Impl {
     std::string issuer;
     if (d.prm) {
       const auto& servers = d.prm->authorization_servers;
-      if (servers.empty()) co_return fail(ErrorCode::kProtocol, "the PRM names no authorization server");
+      if (servers.empty())
+        co_return fail(ErrorCode::kProtocol, "the PRM names no authorization server");
       issuer = servers.front();
       if (!options.issuer.empty()) {
         auto it = std::find_if(servers.begin(), servers.end(),
@@ -339,7 +361,8 @@ struct AuthorizationFlow::Impl {
         issuer = *it;
       }
       auto list = authServerMetadataUrls(issuer);
-      if (!list) co_return fail(ErrorCode::kProtocol, "issuer " + issuer + ": " + list.error().message);
+      if (!list)
+        co_return fail(ErrorCode::kProtocol, "issuer " + issuer + ": " + list.error().message);
       urls = std::move(*list);
     } else {
       auto fallback = fallbackAuthServerMetadata(input.server_url);
@@ -369,14 +392,16 @@ struct AuthorizationFlow::Impl {
     }
     auto fallback = fallbackAuthServerMetadata(input.server_url);
     d.as = std::move(*fallback);
-    log::debug("oauth {}: no authorization server metadata; using the default endpoints", input.upstream);
+    log::debug("oauth {}: no authorization server metadata; using the default endpoints",
+               input.upstream);
     co_return checkAuthServer();
   }
 
   FlowStep checkAuthServer() {
     const auto& as = out.discovery.as;
     if (options.grant_type == GrantType::kAuthorizationCode) {
-      auto ok = checkEndpoint("authorization_endpoint", as.authorization_endpoint, options.allow_insecure_http);
+      auto ok = checkEndpoint("authorization_endpoint", as.authorization_endpoint,
+                              options.allow_insecure_http);
       if (!ok) return fail(ok.error().code, ok.error().message);
       if (!as.from_fallback && (!as.code_challenge_methods_supported ||
                                 !contains(*as.code_challenge_methods_supported, "S256"))) {
@@ -419,7 +444,7 @@ struct AuthorizationFlow::Impl {
     client.token_endpoint_auth_method = chooseTokenEndpointAuthMethod(options, client, as);
     client.redirect_uri = agent ? agent->redirect_uri : std::string();
     co_return options.grant_type == GrantType::kClientCredentials ? FlowStep::kClientCredentials
-                                                                   : FlowStep::kAuthorize;
+                                                                  : FlowStep::kAuthorize;
   }
 
   asio::awaitable<Result<void>> dynamicRegistration() {
@@ -429,7 +454,8 @@ struct AuthorizationFlow::Impl {
                         "the authorization server offers no dynamic client registration; "
                         "configure oauth.client_id for this server");
     }
-    auto ok = checkEndpoint("registration_endpoint", as.registration_endpoint, options.allow_insecure_http);
+    auto ok = checkEndpoint("registration_endpoint", as.registration_endpoint,
+                            options.allow_insecure_http);
     if (!ok) co_return std::unexpected(ok.error());
     if (!agent) co_return failure(ErrorCode::kInvalidArgument, "no redirect URI to register");
     // A public client unless the AS refuses `none`.
@@ -461,7 +487,8 @@ struct AuthorizationFlow::Impl {
     request.headers.emplace_back("Accept", "application/json");
     request.body = json::serialize(body);
     auto response = co_await fetch(std::move(request));
-    if (!response) co_return failure(ErrorCode::kUnavailable, "registration: " + response.error().message);
+    if (!response)
+      co_return failure(ErrorCode::kUnavailable, "registration: " + response.error().message);
     if (response->status != 201 && response->status != 200) {
       co_return failure(ErrorCode::kUnavailable,
                         "registration answered HTTP " + std::to_string(response->status));
@@ -484,7 +511,8 @@ struct AuthorizationFlow::Impl {
       client.token_endpoint_auth_method = client.client_secret.empty() ? "none" : method;
     }
     client.source = "dcr";
-    log::info("oauth {}: registered as client {} at {}", input.upstream, client.client_id, as.issuer);
+    log::info("oauth {}: registered as client {} at {}", input.upstream, client.client_id,
+              as.issuer);
     co_return Result<void>{};
   }
 
@@ -530,7 +558,8 @@ struct AuthorizationFlow::Impl {
     auto result = co_await agent->wait_for_redirect(state);
     if (!result) co_return fail(result.error().code, result.error().message);
     redirect = std::move(*result);
-    if (redirect.state != state) co_return fail(ErrorCode::kProtocol, "the redirect's state does not match");
+    if (redirect.state != state)
+      co_return fail(ErrorCode::kProtocol, "the redirect's state does not match");
     const auto& as = out.discovery.as;
     // RFC 9207: a wrong iss means the response came from another AS (mix-up attack).
     if (!redirect.iss.empty() && !sameIssuer(redirect.iss, as.issuer)) {
@@ -538,12 +567,14 @@ struct AuthorizationFlow::Impl {
                                                " is not the authorization server " + as.issuer);
     }
     if (redirect.iss.empty() && as.authorization_response_iss_parameter_supported) {
-      co_return fail(ErrorCode::kProtocol,
-                     "the authorization server promises an iss parameter but the redirect has none");
+      co_return fail(
+          ErrorCode::kProtocol,
+          "the authorization server promises an iss parameter but the redirect has none");
     }
     if (!redirect.error.empty()) {
       std::string why = redirect.error;
-      if (!redirect.error_description.empty()) why += " (" + redirect.error_description.substr(0, 200) + ")";
+      if (!redirect.error_description.empty())
+        why += " (" + redirect.error_description.substr(0, 200) + ")";
       co_return fail(ErrorCode::kUnavailable, "the authorization server refused: " + why);
     }
     if (redirect.code.empty()) co_return fail(ErrorCode::kProtocol, "the redirect carries no code");
@@ -561,7 +592,8 @@ struct AuthorizationFlow::Impl {
     std::string endpoint = as.token_endpoint;
     std::string issuer = as.issuer;
     std::string scope = out.requested_scope;
-    auto tokens = co_await wire().tokenRequest(endpoint, issuer, as, out.client, std::move(fields), scope);
+    auto tokens =
+        co_await wire().tokenRequest(endpoint, issuer, as, out.client, std::move(fields), scope);
     if (!tokens) co_return fail(tokens.error().code, tokens.error().message);
     out.tokens = std::move(*tokens);
     co_return FlowStep::kDone;
@@ -570,13 +602,14 @@ struct AuthorizationFlow::Impl {
   asio::awaitable<FlowStep> clientCredentials() {
     const auto& as = out.discovery.as;
     out.requested_scope = scopeToRequest();
-    std::vector<std::pair<std::string, std::string>> fields = {{"grant_type", "client_credentials"},
-                                                               {"resource", out.discovery.resource}};
+    std::vector<std::pair<std::string, std::string>> fields = {
+        {"grant_type", "client_credentials"}, {"resource", out.discovery.resource}};
     if (!out.requested_scope.empty()) fields.emplace_back("scope", out.requested_scope);
     std::string endpoint = as.token_endpoint;
     std::string issuer = as.issuer;
     std::string scope = out.requested_scope;
-    auto tokens = co_await wire().tokenRequest(endpoint, issuer, as, out.client, std::move(fields), scope);
+    auto tokens =
+        co_await wire().tokenRequest(endpoint, issuer, as, out.client, std::move(fields), scope);
     if (!tokens) co_return fail(tokens.error().code, tokens.error().message);
     out.tokens = std::move(*tokens);
     co_return FlowStep::kDone;
@@ -586,15 +619,30 @@ struct AuthorizationFlow::Impl {
     while (step != FlowStep::kDone && step != FlowStep::kFailed) {
       FlowStep next = FlowStep::kFailed;
       switch (step) {
-        case FlowStep::kDiscoverResource: next = co_await discoverResource(); break;
-        case FlowStep::kDiscoverAuthServer: next = co_await discoverAuthServer(); break;
-        case FlowStep::kRegisterClient: next = co_await registerClient(); break;
-        case FlowStep::kAuthorize: next = authorize(); break;
-        case FlowStep::kAwaitRedirect: next = co_await awaitRedirect(); break;
-        case FlowStep::kExchangeCode: next = co_await exchangeCode(); break;
-        case FlowStep::kClientCredentials: next = co_await clientCredentials(); break;
+        case FlowStep::kDiscoverResource:
+          next = co_await discoverResource();
+          break;
+        case FlowStep::kDiscoverAuthServer:
+          next = co_await discoverAuthServer();
+          break;
+        case FlowStep::kRegisterClient:
+          next = co_await registerClient();
+          break;
+        case FlowStep::kAuthorize:
+          next = authorize();
+          break;
+        case FlowStep::kAwaitRedirect:
+          next = co_await awaitRedirect();
+          break;
+        case FlowStep::kExchangeCode:
+          next = co_await exchangeCode();
+          break;
+        case FlowStep::kClientCredentials:
+          next = co_await clientCredentials();
+          break;
         case FlowStep::kDone:
-        case FlowStep::kFailed: break;
+        case FlowStep::kFailed:
+          break;
       }
       step = next;
       if (on_step && *on_step) (*on_step)(step);
@@ -606,13 +654,20 @@ struct AuthorizationFlow::Impl {
 
 AuthorizationFlow::AuthorizationFlow(const OAuthClientOptions& options, net::Fetch fetch,
                                      const UserAgent* agent, Clock clock, Input input)
-    : impl_(std::make_unique<Impl>(options, std::move(fetch), agent, std::move(clock), std::move(input))) {
+    : impl_(std::make_unique<Impl>(options, std::move(fetch), agent, std::move(clock),
+                                   std::move(input))) {
   impl_->on_step = &on_step;
 }
 AuthorizationFlow::~AuthorizationFlow() = default;
-asio::awaitable<Result<AuthorizationFlow::Output>> AuthorizationFlow::run() { return impl_->run(); }
-FlowStep AuthorizationFlow::step() const { return impl_->step; }
-const std::string& AuthorizationFlow::authorizationUrl() const { return impl_->authorization_url; }
+asio::awaitable<Result<AuthorizationFlow::Output>> AuthorizationFlow::run() {
+  return impl_->run();
+}
+FlowStep AuthorizationFlow::step() const {
+  return impl_->step;
+}
+const std::string& AuthorizationFlow::authorizationUrl() const {
+  return impl_->authorization_url;
+}
 
 // --- OAuthClient ---
 
@@ -625,8 +680,13 @@ struct OAuthClient::Impl : std::enable_shared_from_this<Impl> {
 
   Impl(asio::any_io_executor ex, std::string up, std::string url, OAuthClientOptions opts,
        net::Fetch f, std::shared_ptr<TokenStorage> s, UserAgent a, Clock c)
-      : executor(std::move(ex)), upstream(std::move(up)), server_url(std::move(url)),
-        options(std::move(opts)), fetch(std::move(f)), storage(std::move(s)), agent(std::move(a)),
+      : executor(std::move(ex)),
+        upstream(std::move(up)),
+        server_url(std::move(url)),
+        options(std::move(opts)),
+        fetch(std::move(f)),
+        storage(std::move(s)),
+        agent(std::move(a)),
         clock(std::move(c)) {
     if (!clock) clock = [] { return std::chrono::system_clock::now(); };
   }
@@ -784,7 +844,8 @@ struct OAuthClient::Impl : std::enable_shared_from_this<Impl> {
     std::string issuer = current->issuer;
     std::string scope = current->tokens->scope;
     AuthServerMetadata metadata = as;
-    auto tokens = co_await wire.tokenRequest(endpoint, issuer, metadata, client, std::move(fields), scope);
+    auto tokens =
+        co_await wire.tokenRequest(endpoint, issuer, metadata, client, std::move(fields), scope);
     if (!tokens) {
       log::info("oauth {}: refresh failed: {}", upstream, tokens.error().message);
       co_return std::unexpected(tokens.error());
@@ -808,8 +869,8 @@ struct OAuthClient::Impl : std::enable_shared_from_this<Impl> {
   }
 };
 
-OAuthClient::OAuthClient(asio::any_io_executor executor, std::string upstream, std::string server_url,
-                         OAuthClientOptions options, net::Fetch fetch,
+OAuthClient::OAuthClient(asio::any_io_executor executor, std::string upstream,
+                         std::string server_url, OAuthClientOptions options, net::Fetch fetch,
                          std::shared_ptr<TokenStorage> storage, UserAgent agent, Clock clock)
     : impl_(std::make_shared<Impl>(std::move(executor), std::move(upstream), std::move(server_url),
                                    std::move(options), std::move(fetch), std::move(storage),
@@ -817,7 +878,9 @@ OAuthClient::OAuthClient(asio::any_io_executor executor, std::string upstream, s
   impl_->on_status = &on_status;
 }
 
-OAuthClient::~OAuthClient() { impl_->on_status = nullptr; }
+OAuthClient::~OAuthClient() {
+  impl_->on_status = nullptr;
+}
 
 asio::awaitable<Result<void>> OAuthClient::restore() {
   auto impl = impl_;
@@ -855,7 +918,8 @@ asio::awaitable<std::optional<Secret>> OAuthClient::authorization() {
   co_return Secret("Bearer " + impl->current->tokens->access_token.reveal());
 }
 
-asio::awaitable<bool> OAuthClient::onChallenge(unsigned status, std::vector<std::string> www_authenticate) {
+asio::awaitable<bool> OAuthClient::onChallenge(unsigned status,
+                                               std::vector<std::string> www_authenticate) {
   auto impl = impl_;
   auto challenge = findBearerChallenge(www_authenticate);
   if (status == 401) {
@@ -883,7 +947,8 @@ asio::awaitable<bool> OAuthClient::onChallenge(unsigned status, std::vector<std:
     std::set<std::string> granted;
     if (impl->current && impl->current->tokens) granted = splitScopes(impl->current->tokens->scope);
     auto needed = splitScopes(challenge->scope);
-    if (!needed.empty() && std::includes(granted.begin(), granted.end(), needed.begin(), needed.end())) {
+    if (!needed.empty() &&
+        std::includes(granted.begin(), granted.end(), needed.begin(), needed.end())) {
       // We already hold what the server asks for: a new authorization would not change that.
       co_return false;
     }
@@ -896,7 +961,9 @@ asio::awaitable<bool> OAuthClient::onChallenge(unsigned status, std::vector<std:
   co_return false;
 }
 
-void OAuthClient::onAuthorizedResponse() { impl_->step_ups = 0; }
+void OAuthClient::onAuthorizedResponse() {
+  impl_->step_ups = 0;
+}
 
 asio::awaitable<Result<void>> OAuthClient::login(std::optional<BearerChallenge> challenge) {
   auto impl = impl_;
@@ -916,6 +983,8 @@ asio::awaitable<Result<void>> OAuthClient::logout() {
   co_return co_await impl->storage->erase(impl->upstream, "");
 }
 
-const AuthStatus& OAuthClient::status() const { return impl_->status; }
+const AuthStatus& OAuthClient::status() const {
+  return impl_->status;
+}
 
 }  // namespace mcpproxy::auth

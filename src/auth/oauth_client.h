@@ -3,8 +3,10 @@
 //
 // AuthorizationFlow is one login, an explicit state machine:
 //
-//   DiscoverResource ─► DiscoverAuthServer ─► RegisterClient ─┬► Authorize ─► AwaitRedirect ─► ExchangeCode ─► Done
-//                                                             └► ClientCredentials ───────────────────────────► Done
+//   DiscoverResource ─► DiscoverAuthServer ─► RegisterClient ─┬► Authorize ─► AwaitRedirect ─►
+//   ExchangeCode ─► Done
+//                                                             └► ClientCredentials
+//                                                             ───────────────────────────► Done
 //   (any step) ─► Failed
 //
 // - DiscoverResource: Protected Resource Metadata (RFC 9728) from the challenge's
@@ -79,7 +81,8 @@ struct UserAgent {
   std::string redirect_uri;
   std::function<void(const std::string& state)> expect;
   std::function<Result<void>(const std::string& url)> open_browser;
-  std::function<boost::asio::awaitable<Result<RedirectResult>>(std::string state)> wait_for_redirect;
+  std::function<boost::asio::awaitable<Result<RedirectResult>>(std::string state)>
+      wait_for_redirect;
 };
 
 // A UserAgent whose redirects arrive through `hub` (the daemon's /oauth/callback or a
@@ -191,7 +194,8 @@ class OAuthClient {
   // when a new token was obtained and the request should be sent again (once); false when it
   // should fail as it is. 401: refresh, else one automatic login (until login() is called
   // again). 403 insufficient_scope: step-up, at most max_step_up times in a row.
-  boost::asio::awaitable<bool> onChallenge(unsigned status, std::vector<std::string> www_authenticate);
+  boost::asio::awaitable<bool> onChallenge(unsigned status,
+                                           std::vector<std::string> www_authenticate);
 
   // A request carrying our token succeeded: resets the step-up counter.
   void onAuthorizedResponse();

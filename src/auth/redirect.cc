@@ -28,11 +28,21 @@ std::string escapeHtml(std::string_view text) {
   std::string out;
   for (char c : text) {
     switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
       default:
         if (static_cast<unsigned char>(c) >= 0x20) out.push_back(c);
     }
@@ -51,11 +61,16 @@ std::string page(std::string_view title, std::string_view text) {
 RedirectResult parseRedirectQuery(std::string_view query) {
   RedirectResult out;
   for (auto& [name, value] : net::parseQuery(query)) {
-    if (name == "code") out.code = std::move(value);
-    else if (name == "state") out.state = std::move(value);
-    else if (name == "iss") out.iss = std::move(value);
-    else if (name == "error") out.error = std::move(value);
-    else if (name == "error_description") out.error_description = std::move(value);
+    if (name == "code")
+      out.code = std::move(value);
+    else if (name == "state")
+      out.state = std::move(value);
+    else if (name == "iss")
+      out.iss = std::move(value);
+    else if (name == "error")
+      out.error = std::move(value);
+    else if (name == "error_description")
+      out.error_description = std::move(value);
   }
   return out;
 }
@@ -102,7 +117,9 @@ RedirectHub::~RedirectHub() {
   }
 }
 
-void RedirectHub::expect(const std::string& state) { impl_->expect(state); }
+void RedirectHub::expect(const std::string& state) {
+  impl_->expect(state);
+}
 
 asio::awaitable<Result<RedirectResult>> RedirectHub::wait(std::string state, milliseconds timeout) {
   auto impl = impl_;  // the hub may be destroyed while we wait
@@ -119,8 +136,9 @@ asio::awaitable<Result<RedirectResult>> RedirectHub::wait(std::string state, mil
   }
   if (!it->second.result) {
     impl->forget(state);
-    co_return makeError(ErrorCode::kTimeout,
-                        "no authorization redirect arrived in time (the browser step was not completed)");
+    co_return makeError(
+        ErrorCode::kTimeout,
+        "no authorization redirect arrived in time (the browser step was not completed)");
   }
   RedirectResult result = std::move(*it->second.result);
   impl->forget(state);
@@ -143,8 +161,9 @@ RedirectHub::Page RedirectHub::deliver(std::string_view query) {
   auto it = impl_->entries.find(result.state);
   if (result.state.empty() || it == impl_->entries.end() || it->second.result ||
       it->second.cancelled) {
-    return {400, page("Unknown sign-in", "This sign-in link is unknown, expired or was already "
-                                         "used. Start the login again from mcpproxy.")};
+    return {400, page("Unknown sign-in",
+                      "This sign-in link is unknown, expired or was already "
+                      "used. Start the login again from mcpproxy.")};
   }
   bool failed = !result.error.empty();
   std::string error = result.error;
@@ -154,10 +173,13 @@ RedirectHub::Page RedirectHub::deliver(std::string_view query) {
     return {200, page("Sign-in failed", "The authorization server answered: " + error +
                                             ". You can close this window.")};
   }
-  return {200, page("Signed in", "mcpproxy received the authorization. You can close this window.")};
+  return {200,
+          page("Signed in", "mcpproxy received the authorization. You can close this window.")};
 }
 
-std::size_t RedirectHub::pending() const { return impl_->entries.size(); }
+std::size_t RedirectHub::pending() const {
+  return impl_->entries.size();
+}
 
 Result<void> checkBrowserUrl(std::string_view url, bool allow_insecure_http) {
   for (char c : url) {

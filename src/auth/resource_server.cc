@@ -43,7 +43,10 @@ struct TokenValidator::State : std::enable_shared_from_this<State> {
   };
 
   State(asio::any_io_executor ex, ResourceServerOptions opts, net::Fetch f, Clock c)
-      : executor(std::move(ex)), options(std::move(opts)), fetch(std::move(f)), clock(std::move(c)) {
+      : executor(std::move(ex)),
+        options(std::move(opts)),
+        fetch(std::move(f)),
+        clock(std::move(c)) {
     if (!clock) clock = [] { return std::chrono::system_clock::now(); };
     expectations.issuer = options.issuer;
     expectations.audiences = {options.audience};
@@ -120,8 +123,8 @@ struct TokenValidator::State : std::enable_shared_from_this<State> {
       co_return makeError(ErrorCode::kUnavailable, "JWKS: " + response.error().message);
     }
     if (response->status != 200) {
-      co_return makeError(ErrorCode::kUnavailable,
-                          "JWKS: " + jwks_uri + " answered HTTP " + std::to_string(response->status));
+      co_return makeError(ErrorCode::kUnavailable, "JWKS: " + jwks_uri + " answered HTTP " +
+                                                       std::to_string(response->status));
     }
     auto set = parseJwks(response->body, options.limits);
     if (!set) co_return makeError(ErrorCode::kUnavailable, set.error().message);
@@ -173,11 +176,13 @@ struct TokenValidator::State : std::enable_shared_from_this<State> {
     auto claims = checkAccessTokenClaims(jwt, expectations, clock());
     if (!claims) co_return std::unexpected(claims.error());
 
-    const bool stale = have_keys && std::chrono::steady_clock::now() - fetched_at >= options.jwks_max_age;
+    const bool stale =
+        have_keys && std::chrono::steady_clock::now() - fetched_at >= options.jwks_max_age;
     if (!have_keys || stale) {
       auto refreshed = co_await refresh();
       if (!refreshed && !have_keys) co_return std::unexpected(refreshed.error());
-      if (!refreshed) log::warn("auth: JWKS refresh failed, keeping the old keys: {}", refreshed.error().message);
+      if (!refreshed)
+        log::warn("auth: JWKS refresh failed, keeping the old keys: {}", refreshed.error().message);
     }
     auto keys_for_token = candidates(jwt, *alg);
     if (keys_for_token.empty() && mayRefreshForUnknownKid()) {
@@ -262,8 +267,12 @@ asio::awaitable<Result<Principal>> TokenValidator::validate(std::string token) {
   co_return co_await state->validate(std::move(token));
 }
 
-const ResourceServerOptions& TokenValidator::options() const { return state_->options; }
-std::size_t TokenValidator::jwksFetches() const { return state_->fetches; }
+const ResourceServerOptions& TokenValidator::options() const {
+  return state_->options;
+}
+std::size_t TokenValidator::jwksFetches() const {
+  return state_->fetches;
+}
 
 ResourceServer::ResourceServer(asio::any_io_executor executor, ResourceServerOptions options,
                                net::Fetch fetch, Clock clock)
@@ -274,8 +283,8 @@ AuthDecision ResourceServer::deny(unsigned status, std::string_view error,
   AuthDecision decision;
   decision.allowed = false;
   decision.status = status;
-  decision.www_authenticate = buildBearerChallenge(validator_.options().resource_metadata_url,
-                                                   error, scope, description);
+  decision.www_authenticate =
+      buildBearerChallenge(validator_.options().resource_metadata_url, error, scope, description);
   decision.body = errorBody(error.empty() ? "invalid_request" : error,
                             description.empty() ? "a bearer token is required" : description);
   return decision;
@@ -302,8 +311,8 @@ asio::awaitable<AuthDecision> ResourceServer::authenticate(std::optional<std::st
       log::warn("auth: cannot validate a token: {}", principal.error().message);
       AuthDecision decision;
       decision.status = 503;
-      decision.body = errorBody("temporarily_unavailable",
-                                "the authorization server cannot be reached");
+      decision.body =
+          errorBody("temporarily_unavailable", "the authorization server cannot be reached");
       co_return decision;
     }
     log::debug("auth: token refused: {}", principal.error().message);

@@ -77,7 +77,8 @@ Result<std::string> readFile(const fs::path& path) {
     if (n < 0) {
       int saved = errno;
       ::close(fd);
-      return makeError(ErrorCode::kIo, "cannot read " + path.string() + ": " + std::strerror(saved));
+      return makeError(ErrorCode::kIo,
+                       "cannot read " + path.string() + ": " + std::strerror(saved));
     }
     if (n == 0) break;
     out.append(buffer.data(), static_cast<std::size_t>(n));
@@ -98,7 +99,8 @@ bool belongsTo(const std::string& file_name, const std::string& upstream) {
     return false;
   }
   return std::all_of(file_name.begin() + static_cast<long>(upstream.size()) + 1,
-                     file_name.end() - 4, [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
+                     file_name.end() - 4,
+                     [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
 }
 
 }  // namespace
@@ -172,7 +174,8 @@ asio::awaitable<Result<std::vector<StoredAuth>>> MemoryTokenStore::load(std::str
   for (const auto& e : entries_) {
     if (e.upstream == upstream) out.push_back(e);
   }
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.saved_at > b.saved_at; });
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.saved_at > b.saved_at; });
   co_return out;
 }
 
@@ -227,26 +230,28 @@ Result<std::unique_ptr<EncryptedTokenStore>> EncryptedTokenStore::open(
     ssize_t n = ::read(fd, impl->key.data(), impl->key.size());
     ::close(fd);
     if (n != static_cast<ssize_t>(impl->key.size())) {
-      return makeError(ErrorCode::kInvalidArgument,
-                       key_file.string() + " is not a " + std::to_string(impl->key.size()) +
-                           "-byte key");
+      return makeError(
+          ErrorCode::kInvalidArgument,
+          key_file.string() + " is not a " + std::to_string(impl->key.size()) + "-byte key");
     }
   } else if (errno == ENOENT) {
     randombytes_buf(impl->key.data(), impl->key.size());
     fd = ::open(key_file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
-      return makeError(ErrorCode::kIo, "cannot create " + key_file.string() + ": " + std::strerror(errno));
+      return makeError(ErrorCode::kIo,
+                       "cannot create " + key_file.string() + ": " + std::strerror(errno));
     }
-    bool ok = ::write(fd, impl->key.data(), impl->key.size()) ==
-                  static_cast<ssize_t>(impl->key.size()) &&
-              ::fsync(fd) == 0;
+    bool ok =
+        ::write(fd, impl->key.data(), impl->key.size()) == static_cast<ssize_t>(impl->key.size()) &&
+        ::fsync(fd) == 0;
     ::close(fd);
     if (!ok) {
       ::unlink(key_file.c_str());
       return makeError(ErrorCode::kIo, "cannot write " + key_file.string());
     }
   } else {
-    return makeError(ErrorCode::kIo, "cannot read " + key_file.string() + ": " + std::strerror(errno));
+    return makeError(ErrorCode::kIo,
+                     "cannot read " + key_file.string() + ": " + std::strerror(errno));
   }
   return std::unique_ptr<EncryptedTokenStore>(new EncryptedTokenStore(std::move(impl)));
 }
@@ -254,7 +259,8 @@ Result<std::unique_ptr<EncryptedTokenStore>> EncryptedTokenStore::open(
 EncryptedTokenStore::EncryptedTokenStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 EncryptedTokenStore::~EncryptedTokenStore() = default;
 
-fs::path EncryptedTokenStore::pathFor(const std::string& upstream, const std::string& issuer) const {
+fs::path EncryptedTokenStore::pathFor(const std::string& upstream,
+                                      const std::string& issuer) const {
   return impl_->dir / (upstream + "." + issuerHash(issuer) + ".tok");
 }
 
@@ -294,8 +300,9 @@ Result<std::vector<StoredAuth>> EncryptedTokenStore::loadNow(const std::string& 
     if (crypto_secretbox_open_easy(reinterpret_cast<unsigned char*>(plain.data()), bytes + header,
                                    data->size() - header, bytes + kMagic.size(),
                                    impl_->key.data()) != 0) {
-      return makeError(ErrorCode::kProtocol,
-                       item.path().string() + " does not decrypt with the key (tampered, or another key file)");
+      return makeError(
+          ErrorCode::kProtocol,
+          item.path().string() + " does not decrypt with the key (tampered, or another key file)");
     }
     auto entry = parseStoredAuth(plain);
     sodium_memzero(plain.data(), plain.size());
@@ -308,11 +315,13 @@ Result<std::vector<StoredAuth>> EncryptedTokenStore::loadNow(const std::string& 
   if (ec && ec != std::errc::no_such_file_or_directory) {
     return makeError(ErrorCode::kIo, "cannot list " + impl_->dir.string() + ": " + ec.message());
   }
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.saved_at > b.saved_at; });
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.saved_at > b.saved_at; });
   return out;
 }
 
-Result<void> EncryptedTokenStore::eraseNow(const std::string& upstream, const std::string& issuer) const {
+Result<void> EncryptedTokenStore::eraseNow(const std::string& upstream,
+                                           const std::string& issuer) const {
   std::error_code ec;
   if (!issuer.empty()) {
     fs::remove(pathFor(upstream, issuer), ec);
@@ -325,7 +334,8 @@ Result<void> EncryptedTokenStore::eraseNow(const std::string& upstream, const st
   }
   for (const auto& path : doomed) {
     fs::remove(path, ec);
-    if (ec) return makeError(ErrorCode::kIo, "cannot remove " + path.string() + ": " + ec.message());
+    if (ec)
+      return makeError(ErrorCode::kIo, "cannot remove " + path.string() + ": " + ec.message());
   }
   return {};
 }

@@ -27,16 +27,17 @@ struct TokenSet {
   Secret access_token;
   Secret refresh_token;  // may be empty
   std::string token_type = "Bearer";
-  std::string scope;  // space-separated, as granted
+  std::string scope;                                   // space-separated, as granted
   std::chrono::system_clock::time_point expires_at{};  // epoch: unknown
 };
 
 struct ClientRegistration {
   std::string client_id;
   Secret client_secret;
-  std::string token_endpoint_auth_method;  // none, client_secret_basic, client_secret_post, private_key_jwt
-  std::string redirect_uri;                // the one registered (DCR)
-  std::string source;                      // "config", "cimd", "dcr", "fallback-dcr"
+  std::string
+      token_endpoint_auth_method;  // none, client_secret_basic, client_secret_post, private_key_jwt
+  std::string redirect_uri;        // the one registered (DCR)
+  std::string source;              // "config", "cimd", "dcr", "fallback-dcr"
 };
 
 struct StoredAuth {

@@ -9,9 +9,9 @@
 #include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
-#include <cctype>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -126,10 +126,13 @@ Result<Protocol> parseProtocol(const json::value& v, const Path& path) {
       path, "unknown protocol \"" + *s + "\" (use stdio, http, sse, streamable-http or auto)");
 }
 
-bool isUrl(std::string_view s) { return s.starts_with("https://") || s.starts_with("http://"); }
+bool isUrl(std::string_view s) {
+  return s.starts_with("https://") || s.starts_with("http://");
+}
 
 Result<OAuthConfig> parseOAuth(const json::value& value, const Path& path) {
-  if (!value.is_object()) return fieldError(path, std::string("expected an object, got ") + typeName(value));
+  if (!value.is_object())
+    return fieldError(path, std::string("expected an object, got ") + typeName(value));
   OAuthConfig oauth;
   for (const auto& [key_view, v] : value.get_object()) {
     std::string key(key_view);
@@ -171,7 +174,8 @@ Result<OAuthConfig> parseOAuth(const json::value& value, const Path& path) {
       static const std::set<std::string> kMethods{"none", "client_secret_basic",
                                                   "client_secret_post", "private_key_jwt"};
       if (ok && !kMethods.contains(oauth.token_endpoint_auth_method)) {
-        ok = fieldError(field, "use none, client_secret_basic, client_secret_post or private_key_jwt");
+        ok = fieldError(field,
+                        "use none, client_secret_basic, client_secret_post or private_key_jwt");
       }
     } else if (key == "issuer") {
       assign(getString(v, field), oauth.issuer);
@@ -192,7 +196,8 @@ Result<OAuthConfig> parseOAuth(const json::value& value, const Path& path) {
 
 Result<AuthConfig> parseAuth(const json::value& value) {
   const Path path = "auth";
-  if (!value.is_object()) return fieldError(path, std::string("expected an object, got ") + typeName(value));
+  if (!value.is_object())
+    return fieldError(path, std::string("expected an object, got ") + typeName(value));
   AuthConfig auth;
   for (const auto& [key_view, v] : value.get_object()) {
     std::string key(key_view);
@@ -218,7 +223,8 @@ Result<AuthConfig> parseAuth(const json::value& value) {
     } else if (key == "required_scopes") {
       assign(getStringArray(v, field), auth.required_scopes);
     } else if (key == "scopes") {
-      if (!v.is_object()) return fieldError(field, "expected {\"read\": ..., \"write\": ..., \"destructive\": ...}");
+      if (!v.is_object())
+        return fieldError(field, "expected {\"read\": ..., \"write\": ..., \"destructive\": ...}");
       for (const auto& [name, scope] : v.get_object()) {
         std::string sub = field + "." + std::string(name);
         std::string* target = name == "read"          ? &auth.scope_read
@@ -344,7 +350,8 @@ Result<ServerConfig> parseServer(const json::object& object, const Path& path,
     return fieldError(path + ".command", "required for protocol stdio");
   }
   if (protocol == Protocol::kStdio && server.oauth) {
-    return fieldError(path + ".oauth", "only HTTP servers use OAuth (stdio servers take credentials from env)");
+    return fieldError(path + ".oauth",
+                      "only HTTP servers use OAuth (stdio servers take credentials from env)");
   }
   if (protocol != Protocol::kStdio) {
     if (server.url.empty()) return fieldError(path + ".url", "required for an HTTP protocol");
@@ -415,8 +422,9 @@ Result<std::string> expandEnvReferences(std::string_view value, std::string_view
     out.append(value.substr(i, start - i));
     std::size_t name_start = start + 6;
     std::size_t end = value.find('}', name_start);
-    std::string_view name =
-        end == std::string_view::npos ? std::string_view{} : value.substr(name_start, end - name_start);
+    std::string_view name = end == std::string_view::npos
+                                ? std::string_view{}
+                                : value.substr(name_start, end - name_start);
     bool valid = !name.empty() && !std::isdigit(static_cast<unsigned char>(name[0])) &&
                  std::all_of(name.begin(), name.end(), [](char c) {
                    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
@@ -592,7 +600,8 @@ Result<Config> parseConfig(std::string_view text, std::vector<std::string>& warn
     } else if (key == "oauth_client_metadata_url") {
       auto s = getString(value, key);
       if (!s) return std::unexpected(s.error());
-      if (!s->starts_with("https://")) return fieldError(key, "must be an https:// URL (the client_id it stands for)");
+      if (!s->starts_with("https://"))
+        return fieldError(key, "must be an https:// URL (the client_id it stands for)");
       config.oauth_client_metadata_url = *s;
     } else if (key == "api_key") {
       auto s = getSecretString(value, key);

@@ -47,8 +47,9 @@ struct OAuthConfig {
   bool client_credentials = false;  // "grant_type": "client_credentials" (else authorization_code)
   std::string private_key_file;     // private_key_jwt; absolute or relative to the config file
   std::string signing_algorithm;    // RS256, ES256, EdDSA, ...
-  std::string token_endpoint_auth_method;  // none, client_secret_basic, client_secret_post, private_key_jwt
-  std::string issuer;                      // prefer this authorization server
+  std::string
+      token_endpoint_auth_method;  // none, client_secret_basic, client_secret_post, private_key_jwt
+  std::string issuer;              // prefer this authorization server
 };
 
 // The proxy's own endpoint as an OAuth resource server (`"auth": {...}`, docs/auth.md).

@@ -72,9 +72,8 @@ bool isPrivateAddress(const asio::ip::address& address, bool& loopback) {
     std::uint32_t mask = bits == 0 ? 0 : ~std::uint32_t{0} << (32 - bits);
     return (v4 & mask) == net;
   };
-  return in(0x0A000000, 8) || in(0xAC100000, 12) || in(0xC0A80000, 16) ||
-         in(0xA9FE0000, 16) || in(0x64400000, 10) || in(0x00000000, 8) || in(0xE0000000, 4) ||
-         in(0xF0000000, 4);
+  return in(0x0A000000, 8) || in(0xAC100000, 12) || in(0xC0A80000, 16) || in(0xA9FE0000, 16) ||
+         in(0x64400000, 10) || in(0x00000000, 8) || in(0xE0000000, 4) || in(0xF0000000, 4);
 }
 
 struct Connection {
@@ -129,8 +128,8 @@ asio::awaitable<Result<HttpResponse>> HttpClient::Impl::once(
   // Name resolution has no deadline of its own: a timer cancels it.
   tcp::resolver resolver(executor);
   asio::steady_timer resolve_timer(executor);
-  resolve_timer.expires_at(std::min(deadline, std::chrono::steady_clock::now() +
-                                                  options.connect_timeout));
+  resolve_timer.expires_at(
+      std::min(deadline, std::chrono::steady_clock::now() + options.connect_timeout));
   bool resolve_timed_out = false;
   resolve_timer.async_wait([&resolver, &resolve_timed_out](boost::system::error_code ec) {
     if (!ec) {
@@ -148,8 +147,7 @@ asio::awaitable<Result<HttpResponse>> HttpClient::Impl::once(
   for (const auto& entry : results) {
     bool loopback = false;
     bool is_private = isPrivateAddress(entry.endpoint().address(), loopback);
-    if (options.block_private_addresses &&
-        (is_private || (loopback && !options.allow_loopback))) {
+    if (options.block_private_addresses && (is_private || (loopback && !options.allow_loopback))) {
       continue;
     }
     endpoints.push_back(entry.endpoint());
@@ -206,8 +204,8 @@ asio::awaitable<Result<HttpResponse>> HttpClient::Impl::once(
   req.method(verb);
   req.target(target);
   req.version(11);
-  std::string host_header = url.host.find(':') != std::string::npos ? "[" + url.host + "]"
-                                                                    : url.host;
+  std::string host_header =
+      url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
   if (!url.default_port) host_header += ":" + url.port;
   req.set(http::field::host, host_header);
   req.set(http::field::user_agent, options.user_agent);
@@ -238,7 +236,8 @@ asio::awaitable<Result<HttpResponse>> HttpClient::Impl::once(
   if (closed) co_return makeError(ErrorCode::kCancelled, "the HTTP client was closed");
   // A TLS peer that closes without close_notify after a complete Connection: close response is
   // common; the parser knows whether the message was complete.
-  if (ec && !(parser.is_done() && (ec == ssl::error::stream_truncated || ec == http::error::end_of_stream))) {
+  if (ec && !(parser.is_done() &&
+              (ec == ssl::error::stream_truncated || ec == http::error::end_of_stream))) {
     if (ec == http::error::body_limit) {
       co_return makeError(ErrorCode::kLimitExceeded,
                           "the response from " + url.origin() + " exceeded " +
@@ -285,8 +284,8 @@ asio::awaitable<Result<HttpResponse>> HttpClient::Impl::send(HttpRequest request
     if (!response) co_return response;
     response->url = current;
     const unsigned status = response->status;
-    const bool redirect = status == 301 || status == 302 || status == 303 || status == 307 ||
-                          status == 308;
+    const bool redirect =
+        status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
     auto location = response->header("Location");
     if (!redirect || options.max_redirects <= 0 || !location) co_return response;
     if (hop >= options.max_redirects) {
@@ -339,7 +338,9 @@ Fetch HttpClient::fetcher() {
   return [this](HttpRequest request) { return send(std::move(request)); };
 }
 
-const HttpClientOptions& HttpClient::options() const { return impl_->options; }
+const HttpClientOptions& HttpClient::options() const {
+  return impl_->options;
+}
 
 std::optional<std::string> HttpResponse::header(std::string_view name) const {
   for (const auto& [key, value] : headers) {
@@ -375,8 +376,8 @@ Result<UrlParts> parseUrl(std::string_view text) {
   url.host = lower(parsed->host_address());
   if (url.host.empty()) return makeError(ErrorCode::kInvalidArgument, "the URL has no host");
   const std::string default_port = url.scheme == "https" ? "443" : "80";
-  url.port = parsed->has_port() && !parsed->port().empty() ? std::string(parsed->port())
-                                                           : default_port;
+  url.port =
+      parsed->has_port() && !parsed->port().empty() ? std::string(parsed->port()) : default_port;
   url.default_port = url.port == default_port;
   url.path = std::string(parsed->encoded_path());
   if (parsed->has_query()) url.query = std::string(parsed->encoded_query());
@@ -454,8 +455,9 @@ std::vector<std::pair<std::string, std::string>> parseQuery(std::string_view que
     query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
     if (part.empty()) continue;
     auto eq = part.find('=');
-    out.emplace_back(percentDecode(part.substr(0, eq)),
-                     eq == std::string_view::npos ? std::string() : percentDecode(part.substr(eq + 1)));
+    out.emplace_back(percentDecode(part.substr(0, eq)), eq == std::string_view::npos
+                                                            ? std::string()
+                                                            : percentDecode(part.substr(eq + 1)));
   }
   return out;
 }

@@ -57,7 +57,8 @@ struct LoopbackListener::State : std::enable_shared_from_this<State> {
       std::string_view target = req.target();
       auto q = target.find('?');
       std::string_view path = target.substr(0, q);
-      std::string_view query = q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
+      std::string_view query =
+          q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
       if (req.method() != http::verb::get) {
         res.result(http::status::method_not_allowed);
         res.body() = "method not allowed";
@@ -114,14 +115,20 @@ Result<std::unique_ptr<LoopbackListener>> LoopbackListener::open(asio::any_io_ex
 }
 
 LoopbackListener::LoopbackListener(std::shared_ptr<State> state) : state_(std::move(state)) {}
-LoopbackListener::~LoopbackListener() { state_->close(); }
+LoopbackListener::~LoopbackListener() {
+  state_->close();
+}
 
-unsigned short LoopbackListener::port() const { return state_->port; }
+unsigned short LoopbackListener::port() const {
+  return state_->port;
+}
 
 std::string LoopbackListener::baseUrl() const {
   return "http://127.0.0.1:" + std::to_string(port());
 }
 
-void LoopbackListener::close() { state_->close(); }
+void LoopbackListener::close() {
+  state_->close();
+}
 
 }  // namespace mcpproxy::net

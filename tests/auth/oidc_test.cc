@@ -26,6 +26,7 @@
 #include <boost/url/url.hpp>
 #include <map>
 
+#include "../unit/auth_test_util.h"
 #include "auth/metadata.h"
 #include "auth/oauth_client.h"
 #include "auth/redirect.h"
@@ -33,7 +34,6 @@
 #include "auth/token_store.h"
 #include "net/http_client.h"
 #include "net/loopback_listener.h"
-#include "../unit/auth_test_util.h"
 
 extern char** environ;
 
@@ -79,7 +79,8 @@ struct AuthServerProcess {
     }
     ::close(out[0]);
     try {
-      issuer = std::string(boost::json::parse(line.substr(0, line.find('\n'))).at("issuer").as_string());
+      issuer =
+          std::string(boost::json::parse(line.substr(0, line.find('\n'))).at("issuer").as_string());
     } catch (...) {
       error = "the authorization server did not start (output: " + line + ")";
       return false;
@@ -125,7 +126,8 @@ class Oidc : public ::testing::Test {
     request.url = g_as->issuer + "/token";
     request.headers = {{"Content-Type", "application/x-www-form-urlencoded"},
                        {"Authorization", "Basic " + base64Encode("m2m:m2m-secret")}};
-    request.body = net::formEncode({{"grant_type", "client_credentials"}, {"resource", resource}, {"scope", scope}});
+    request.body = net::formEncode(
+        {{"grant_type", "client_credentials"}, {"resource", resource}, {"scope", scope}});
     auto response = runAsync(io_, http_.send(std::move(request)));
     EXPECT_TRUE(response) << (response ? "" : response.error().message);
     if (!response) return "";
@@ -145,7 +147,8 @@ class Oidc : public ::testing::Test {
     return o;
   }
 
-  AuthDecision check(ResourceServer& server, const std::string& token, std::set<std::string> needed = {}) {
+  AuthDecision check(ResourceServer& server, const std::string& token,
+                     std::set<std::string> needed = {}) {
     return runAsync(io_, server.authenticate("Bearer " + token, std::move(needed)));
   }
 
@@ -178,8 +181,10 @@ TEST_F(Oidc, RefusesWrongAudienceExpiredForgedForeignAndNone) {
   auto wrong_aud = check(server, token("https://other.test/es256"));
   EXPECT_EQ(wrong_aud.status, 401u);
   EXPECT_NE(wrong_aud.www_authenticate.find("error=\"invalid_token\""), std::string::npos);
-  EXPECT_NE(wrong_aud.www_authenticate.find("resource_metadata=\"https://mcp.test/es256/.well-known/oauth-protected-resource\""),
-            std::string::npos);
+  EXPECT_NE(
+      wrong_aud.www_authenticate.find(
+          "resource_metadata=\"https://mcp.test/es256/.well-known/oauth-protected-resource\""),
+      std::string::npos);
 
   // Expired: the same token, seen two hours later.
   auto later = [] { return std::chrono::system_clock::now() + std::chrono::hours(2); };
@@ -214,7 +219,8 @@ TEST_F(Oidc, RefusesWrongAudienceExpiredForgedForeignAndNone) {
   EXPECT_EQ(weak.status, 403u);
   EXPECT_NE(weak.www_authenticate.find("error=\"insufficient_scope\""), std::string::npos);
   EXPECT_NE(weak.www_authenticate.find("scope=\"mcp:destructive mcp:read\""), std::string::npos);
-  EXPECT_TRUE(check(server, token(resource, "mcp:read mcp:destructive"), {"mcp:destructive"}).allowed);
+  EXPECT_TRUE(
+      check(server, token(resource, "mcp:read mcp:destructive"), {"mcp:destructive"}).allowed);
 }
 
 TEST_F(Oidc, PicksUpJwksRotation) {
@@ -262,7 +268,8 @@ asio::awaitable<void> browse(net::HttpClient& http, std::string url, std::string
     net::HttpRequest request;
     request.url = url;
     std::string cookie;
-    for (const auto& [name, value] : cookies) cookie += (cookie.empty() ? "" : "; ") + name + "=" + value;
+    for (const auto& [name, value] : cookies)
+      cookie += (cookie.empty() ? "" : "; ") + name + "=" + value;
     if (!cookie.empty()) request.headers.emplace_back("Cookie", cookie);
     auto response = co_await http.send(std::move(request));
     if (!response) {
@@ -289,42 +296,45 @@ asio::awaitable<void> browse(net::HttpClient& http, std::string url, std::string
 TEST_F(Oidc, ClientRunsAuthorizationCodeWithPkceAndDcr) {
   // The protected MCP server: a loopback listener publishing its PRM (path form).
   std::string server_url;
-  auto mcp = net::LoopbackListener::open(io_.get_executor(), 0, [&](std::string_view path, std::string_view) {
-    if (path == "/.well-known/oauth-protected-resource/mcp") {
-      boost::json::object prm;
-      prm["resource"] = server_url;
-      prm["authorization_servers"] = boost::json::array{boost::json::string(g_as->issuer)};
-      prm["scopes_supported"] = boost::json::array{"mcp:read", "mcp:write"};
-      return std::pair<unsigned, std::string>(200, boost::json::serialize(prm));
-    }
-    return std::pair<unsigned, std::string>(404, "");
-  });
+  auto mcp = net::LoopbackListener::open(
+      io_.get_executor(), 0, [&](std::string_view path, std::string_view) {
+        if (path == "/.well-known/oauth-protected-resource/mcp") {
+          boost::json::object prm;
+          prm["resource"] = server_url;
+          prm["authorization_servers"] = boost::json::array{boost::json::string(g_as->issuer)};
+          prm["scopes_supported"] = boost::json::array{"mcp:read", "mcp:write"};
+          return std::pair<unsigned, std::string>(200, boost::json::serialize(prm));
+        }
+        return std::pair<unsigned, std::string>(404, "");
+      });
   ASSERT_TRUE(mcp);
   server_url = (*mcp)->baseUrl() + "/mcp";
 
   // The proxy's redirect listener (the --stdio one-shot kind) feeding a RedirectHub.
   RedirectHub hub(io_.get_executor());
-  auto callback = net::LoopbackListener::open(io_.get_executor(), 0, [&](std::string_view path, std::string_view query) {
-    if (path != "/oauth/callback") return std::pair<unsigned, std::string>(404, "");
-    auto page = hub.deliver(query);
-    return std::pair<unsigned, std::string>(page.status, page.html);
-  });
+  auto callback = net::LoopbackListener::open(
+      io_.get_executor(), 0, [&](std::string_view path, std::string_view query) {
+        if (path != "/oauth/callback") return std::pair<unsigned, std::string>(404, "");
+        auto page = hub.deliver(query);
+        return std::pair<unsigned, std::string>(page.status, page.html);
+      });
   ASSERT_TRUE(callback);
   std::string redirect_uri = (*callback)->baseUrl() + "/oauth/callback";
   std::string trail;
   std::string opened;
-  auto agent = hubUserAgent(hub, redirect_uri, std::chrono::seconds(30), [&](const std::string& url) -> Result<void> {
-    opened = url;
-    asio::co_spawn(io_, browse(http_, url, redirect_uri, &trail), asio::detached);
-    return {};
-  });
+  auto agent = hubUserAgent(
+      hub, redirect_uri, std::chrono::seconds(30), [&](const std::string& url) -> Result<void> {
+        opened = url;
+        asio::co_spawn(io_, browse(http_, url, redirect_uri, &trail), asio::detached);
+        return {};
+      });
   auto store = std::make_shared<MemoryTokenStore>();
   OAuthClient client(io_.get_executor(), "local", server_url, {}, http_.fetcher(), store, agent);
 
   // What the MCP server would answer to our first, unauthenticated request.
-  std::string challenge = buildBearerChallenge(server_url.substr(0, server_url.size() - 4) +
-                                                   "/.well-known/oauth-protected-resource/mcp",
-                                               "", "mcp:read");
+  std::string challenge = buildBearerChallenge(
+      server_url.substr(0, server_url.size() - 4) + "/.well-known/oauth-protected-resource/mcp", "",
+      "mcp:read");
   bool retry = runAsync(io_, client.onChallenge(401, {challenge}));
   ASSERT_TRUE(retry) << client.status().error << " | browser:" << trail;
   EXPECT_EQ(client.status().state, AuthStatus::State::kAuthorized);

@@ -76,7 +76,8 @@ class AuthHttpTransport final : public upstream::Transport {
       request.headers = {{"Content-Type", "application/json"},
                          {"Accept", "application/json, text/event-stream"}};
       if (!session_id_.empty()) request.headers.emplace_back("Mcp-Session-Id", session_id_);
-      if (!protocol_version_.empty()) request.headers.emplace_back("MCP-Protocol-Version", protocol_version_);
+      if (!protocol_version_.empty())
+        request.headers.emplace_back("MCP-Protocol-Version", protocol_version_);
       // Hook 1: the Authorization header of this request (refreshed when close to expiry).
       auto authorization = co_await oauth_.authorization();
       if (authorization) request.headers.emplace_back("Authorization", authorization->reveal());
@@ -90,13 +91,16 @@ class AuthHttpTransport final : public upstream::Transport {
         // send the request again.
         say("HTTP " + std::to_string(response->status) + ": " +
             response->header("www-authenticate").value_or("(no WWW-Authenticate)"));
-        bool again = co_await oauth_.onChallenge(response->status, response->headerValues("www-authenticate"));
+        bool again = co_await oauth_.onChallenge(response->status,
+                                                 response->headerValues("www-authenticate"));
         if (again) continue;
-        fail(id, "upstream answered HTTP " + std::to_string(response->status) + " (authorization failed)");
+        fail(id, "upstream answered HTTP " + std::to_string(response->status) +
+                     " (authorization failed)");
         co_return Result<void>{};
       }
       if (authorization && response->status < 300) oauth_.onAuthorizedResponse();
-      if (auto sid = response->header("mcp-session-id"); sid && session_id_.empty()) session_id_ = *sid;
+      if (auto sid = response->header("mcp-session-id"); sid && session_id_.empty())
+        session_id_ = *sid;
       deliverBody(*response, id);
       co_return Result<void>{};
     }
@@ -104,7 +108,9 @@ class AuthHttpTransport final : public upstream::Transport {
     co_return Result<void>{};
   }
 
-  void onInitialized(std::string_view version) override { protocol_version_ = std::string(version); }
+  void onInitialized(std::string_view version) override {
+    protocol_version_ = std::string(version);
+  }
   asio::awaitable<void> close() override { co_return; }
   std::string describe() const override { return "http (conformance auth driver)"; }
 
@@ -123,7 +129,8 @@ class AuthHttpTransport final : public upstream::Transport {
     if (type.starts_with("text/event-stream")) {
       protocol::SseParser sse(16 * 1024 * 1024);
       sse.feed(response.body, [&](protocol::SseEvent&& event) {
-        if (!event.data.empty() && (event.event.empty() || event.event == "message")) deliver(event.data);
+        if (!event.data.empty() && (event.event.empty() || event.event == "message"))
+          deliver(event.data);
       });
     } else {
       deliver(response.body);
@@ -152,7 +159,8 @@ class AuthHttpTransport final : public upstream::Transport {
 
 // The headless browser: GET the authorization URL without following redirects, and hand the
 // redirect's query to the hub.
-asio::awaitable<void> headlessBrowser(net::HttpClient& http, auth::RedirectHub& hub, std::string url) {
+asio::awaitable<void> headlessBrowser(net::HttpClient& http, auth::RedirectHub& hub,
+                                      std::string url) {
   net::HttpRequest request;
   request.url = std::move(url);
   auto response = co_await http.send(std::move(request));
@@ -162,18 +170,21 @@ asio::awaitable<void> headlessBrowser(net::HttpClient& http, auth::RedirectHub& 
   }
   auto location = response->header("location");
   if (!location || !location->starts_with(kRedirectUri)) {
-    say("the authorization endpoint answered HTTP " + std::to_string(response->status) + " without a redirect to us");
+    say("the authorization endpoint answered HTTP " + std::to_string(response->status) +
+        " without a redirect to us");
     co_return;
   }
   auto query = location->find('?');
-  hub.deliver(query == std::string::npos ? std::string_view{} : std::string_view(*location).substr(query + 1));
+  hub.deliver(query == std::string::npos ? std::string_view{}
+                                         : std::string_view(*location).substr(query + 1));
 }
 
 auth::OAuthClientOptions optionsFor(const std::string& scenario) {
   auth::OAuthClientOptions options;
   options.client_name = "mcpproxy conformance driver";
   options.client_metadata_url = kClientMetadataUrl;
-  if (scenario.starts_with("auth/client-credentials")) options.grant_type = auth::GrantType::kClientCredentials;
+  if (scenario.starts_with("auth/client-credentials"))
+    options.grant_type = auth::GrantType::kClientCredentials;
   const char* context = std::getenv("MCP_CONFORMANCE_CONTEXT");
   if (context == nullptr) return options;
   boost::system::error_code ec;
@@ -194,10 +205,11 @@ asio::awaitable<int> runScenario(std::string url, std::string scenario) {
   auto executor = co_await asio::this_coro::executor;
   net::HttpClient http(executor);
   auth::RedirectHub hub(executor);
-  auto agent = auth::hubUserAgent(hub, kRedirectUri, kTimeout, [&](const std::string& authorize_url) -> Result<void> {
-    asio::co_spawn(executor, headlessBrowser(http, hub, authorize_url), asio::detached);
-    return {};
-  });
+  auto agent = auth::hubUserAgent(
+      hub, kRedirectUri, kTimeout, [&](const std::string& authorize_url) -> Result<void> {
+        asio::co_spawn(executor, headlessBrowser(http, hub, authorize_url), asio::detached);
+        return {};
+      });
   auth::OAuthClient oauth(executor, "conformance", url, optionsFor(scenario), http.fetcher(),
                           std::make_shared<auth::MemoryTokenStore>(), agent);
   oauth.on_status = [](const auth::AuthStatus& status) {
@@ -241,7 +253,8 @@ asio::awaitable<int> runScenario(std::string url, std::string scenario) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s <server url>  (MCP_CONFORMANCE_SCENARIO names the scenario)\n", argv[0]);
+    std::fprintf(stderr, "usage: %s <server url>  (MCP_CONFORMANCE_SCENARIO names the scenario)\n",
+                 argv[0]);
     return 2;
   }
   const char* scenario = std::getenv("MCP_CONFORMANCE_SCENARIO");

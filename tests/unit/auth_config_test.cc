@@ -36,7 +36,8 @@ TEST(AuthConfig, ParsesPerUpstreamOAuth) {
 
 TEST(AuthConfig, RefusesBadOAuthWithTheField) {
   auto expectError = [](const std::string& oauth, const std::string& needle) {
-    auto config = parse(R"({"mcpServers": [{"name": "gh", "url": "https://a/mcp", "oauth": )" + oauth + "}]}");
+    auto config = parse(R"({"mcpServers": [{"name": "gh", "url": "https://a/mcp", "oauth": )" +
+                        oauth + "}]}");
     ASSERT_FALSE(config) << oauth;
     EXPECT_NE(config.error().message.find(needle), std::string::npos) << config.error().message;
   };
@@ -44,7 +45,8 @@ TEST(AuthConfig, RefusesBadOAuthWithTheField) {
   expectError(R"({"grant_type": "client_credentials"})", "mcpServers[0].oauth.client_id");
   expectError(R"({"signing_algorithm": "HS256"})", "signing_algorithm");
   expectError(R"({"token_endpoint_auth_method": "private_key_jwt"})", "private_key_file");
-  expectError(R"({"client_secret": "${env:MCPPROXY_TEST_UNSET_VARIABLE}"})", "MCPPROXY_TEST_UNSET_VARIABLE is not set");
+  expectError(R"({"client_secret": "${env:MCPPROXY_TEST_UNSET_VARIABLE}"})",
+              "MCPPROXY_TEST_UNSET_VARIABLE is not set");
   expectError(R"({"clientid": "x"})", "oauth.clientid: unknown key");
   auto stdio = parse(R"({"mcpServers": [{"name": "s", "command": "x", "oauth": {}}]})");
   EXPECT_FALSE(stdio);
@@ -52,7 +54,8 @@ TEST(AuthConfig, RefusesBadOAuthWithTheField) {
 
 TEST(AuthConfig, ParsesTheResourceServerBlock) {
   ::setenv("MCPPROXY_TEST_INTROSPECT", "intro", 1);
-  auto config = parse(R"({"auth": {"issuer": "https://as.example", "audience": "http://127.0.0.1:8080/mcp",
+  auto config =
+      parse(R"({"auth": {"issuer": "https://as.example", "audience": "http://127.0.0.1:8080/mcp",
       "required_scopes": ["mcp"], "scopes": {"read": "mcp:read", "write": "mcp:write", "destructive": "mcp:admin"},
       "introspection_endpoint": "https://as.example/introspect", "introspection_client_id": "proxy",
       "introspection_client_secret": "${env:MCPPROXY_TEST_INTROSPECT}", "leeway": "30s"},
@@ -72,7 +75,8 @@ TEST(AuthConfig, ParsesTheResourceServerBlock) {
 
 TEST(AuthConfig, ExpandsEnvironmentReferencesInSecretFields) {
   ::setenv("MCPPROXY_TEST_TOKEN", "tok", 1);
-  auto config = parse(R"({"api_key": "${env:MCPPROXY_TEST_TOKEN}", "mcpServers": [{"name": "r", "url": "https://a/mcp",
+  auto config = parse(
+      R"({"api_key": "${env:MCPPROXY_TEST_TOKEN}", "mcpServers": [{"name": "r", "url": "https://a/mcp",
       "headers": {"Authorization": "Bearer ${env:MCPPROXY_TEST_TOKEN}"}},
       {"name": "s", "command": "x", "env": {"KEY": "${env:MCPPROXY_TEST_TOKEN}-${env:MCPPROXY_TEST_TOKEN}"}}]})");
   ASSERT_TRUE(config) << config.error().message;

@@ -40,7 +40,9 @@ T runAsync(asio::io_context& io, asio::awaitable<T> task) {
   return std::move(*out);
 }
 
-inline std::string stripQuery(const std::string& url) { return url.substr(0, url.find('?')); }
+inline std::string stripQuery(const std::string& url) {
+  return url.substr(0, url.find('?'));
+}
 
 struct FakeNet {
   using Handler = std::function<net::HttpResponse(const net::HttpRequest&)>;

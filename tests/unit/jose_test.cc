@@ -1,11 +1,12 @@
 // JOSE and OAuth documents: base64url, JWK import, signatures of every supported algorithm,
 // algorithm-confusion refusals, RFC 9068 claim checks, WWW-Authenticate parsing and building,
 // the discovery URL orders and resource matching.
+#include "auth/jose.h"
+
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
 
-#include "auth/jose.h"
 #include "auth/metadata.h"
 #include "auth_test_util.h"
 
@@ -15,18 +16,19 @@ namespace {
 using namespace testing;
 
 TEST(Base64Url, RoundTripsAndIsStrict) {
-  for (std::string s : std::vector<std::string>{"", "f", "fo", "foo", "foob", "fooba", "foobar", std::string("\0\xff\xfe", 3)}) {
+  for (std::string s : std::vector<std::string>{"", "f", "fo", "foo", "foob", "fooba", "foobar",
+                                                std::string("\0\xff\xfe", 3)}) {
     auto encoded = base64UrlEncode(s);
     EXPECT_EQ(encoded.find('='), std::string::npos);
     auto decoded = base64UrlDecode(encoded);
     ASSERT_TRUE(decoded) << encoded;
     EXPECT_EQ(*decoded, s);
   }
-  EXPECT_FALSE(base64UrlDecode("Zm9v="));   // padding
-  EXPECT_FALSE(base64UrlDecode("Zm9v+"));   // standard alphabet
-  EXPECT_FALSE(base64UrlDecode("Zg "));     // whitespace
-  EXPECT_FALSE(base64UrlDecode("Zh"));      // non-zero leftover bits (not canonical)
-  EXPECT_FALSE(base64UrlDecode("A"));       // impossible length
+  EXPECT_FALSE(base64UrlDecode("Zm9v="));  // padding
+  EXPECT_FALSE(base64UrlDecode("Zm9v+"));  // standard alphabet
+  EXPECT_FALSE(base64UrlDecode("Zg "));    // whitespace
+  EXPECT_FALSE(base64UrlDecode("Zh"));     // non-zero leftover bits (not canonical)
+  EXPECT_FALSE(base64UrlDecode("A"));      // impossible length
   EXPECT_EQ(base64Encode("user:pass"), "dXNlcjpwYXNz");
 }
 
@@ -58,8 +60,8 @@ TEST_P(SignVerify, RoundTripAndTamperDetection) {
   other["sub"] = "mallory";
   auto dot = token.find('.');
   auto dot2 = token.find('.', dot + 1);
-  std::string forged = token.substr(0, dot + 1) + base64UrlEncode(json::serialize(other)) +
-                       token.substr(dot2);
+  std::string forged =
+      token.substr(0, dot + 1) + base64UrlEncode(json::serialize(other)) + token.substr(dot2);
   auto forged_jwt = decodeJwt(forged);
   ASSERT_TRUE(forged_jwt);
   EXPECT_FALSE(verifyJws(*forged_jwt, *jwk));
@@ -320,7 +322,8 @@ TEST(WwwAuthenticate, ParsesChallenges) {
   EXPECT_EQ((*parsed)[1].param("realm"), "x\"y");
   EXPECT_EQ((*parsed)[2].token68, "abc==");
 
-  auto bearer = findBearerChallenge({"Basic realm=x", "bearer error=invalid_token, scope=files:read"});
+  auto bearer =
+      findBearerChallenge({"Basic realm=x", "bearer error=invalid_token, scope=files:read"});
   ASSERT_TRUE(bearer);
   EXPECT_EQ(bearer->error, "invalid_token");
   EXPECT_EQ(bearer->scope, "files:read");
@@ -336,8 +339,9 @@ TEST(WwwAuthenticate, ParsesChallenges) {
 TEST(WwwAuthenticate, BuildsQuotedHeadersThatParseBack) {
   EXPECT_EQ(buildBearerChallenge("https://p/.well-known/oauth-protected-resource/mcp"),
             R"(Bearer resource_metadata="https://p/.well-known/oauth-protected-resource/mcp")");
-  EXPECT_EQ(buildBearerChallenge("https://p/m", "insufficient_scope", "mcp:write mcp:read"),
-            R"(Bearer resource_metadata="https://p/m", error="insufficient_scope", scope="mcp:write mcp:read")");
+  EXPECT_EQ(
+      buildBearerChallenge("https://p/m", "insufficient_scope", "mcp:write mcp:read"),
+      R"(Bearer resource_metadata="https://p/m", error="insufficient_scope", scope="mcp:write mcp:read")");
   std::string header = buildBearerChallenge("u", "invalid_token", "", "bad \"token\"\r\nX-Evil: 1");
   EXPECT_EQ(header.find('\r'), std::string::npos);
   EXPECT_EQ(header.find('\n'), std::string::npos);
@@ -356,7 +360,9 @@ TEST(Discovery, UrlOrders) {
                       "https://api.example.com/.well-known/oauth-protected-resource"}));
   auto root = protectedResourceMetadataUrls("http://localhost:3000");
   ASSERT_TRUE(root);
-  EXPECT_EQ(*root, (std::vector<std::string>{"http://localhost:3000/.well-known/oauth-protected-resource"}));
+  EXPECT_EQ(
+      *root,
+      (std::vector<std::string>{"http://localhost:3000/.well-known/oauth-protected-resource"}));
 
   auto with_path = authServerMetadataUrls("https://as.example/tenant1");
   ASSERT_TRUE(with_path);
@@ -366,8 +372,9 @@ TEST(Discovery, UrlOrders) {
                             "https://as.example/tenant1/.well-known/openid-configuration"}));
   auto bare = authServerMetadataUrls("https://as.example/");
   ASSERT_TRUE(bare);
-  EXPECT_EQ(*bare, (std::vector<std::string>{"https://as.example/.well-known/oauth-authorization-server",
-                                             "https://as.example/.well-known/openid-configuration"}));
+  EXPECT_EQ(*bare,
+            (std::vector<std::string>{"https://as.example/.well-known/oauth-authorization-server",
+                                      "https://as.example/.well-known/openid-configuration"}));
   EXPECT_FALSE(authServerMetadataUrls("ftp://as.example"));
 
   auto fallback = fallbackAuthServerMetadata("https://mcp.example:8443/api/mcp");
@@ -378,7 +385,8 @@ TEST(Discovery, UrlOrders) {
 }
 
 TEST(Discovery, ResourceIdentifiers) {
-  EXPECT_EQ(canonicalResourceUri("HTTPS://MCP.Example.com:443/mcp#frag"), "https://mcp.example.com/mcp");
+  EXPECT_EQ(canonicalResourceUri("HTTPS://MCP.Example.com:443/mcp#frag"),
+            "https://mcp.example.com/mcp");
   EXPECT_EQ(canonicalResourceUri("http://127.0.0.1:8080/"), "http://127.0.0.1:8080");
   EXPECT_TRUE(resourceCovers("https://mcp.example.com", "https://mcp.example.com/mcp"));
   EXPECT_TRUE(resourceCovers("https://mcp.example.com/mcp", "https://MCP.example.com/mcp"));
@@ -412,8 +420,9 @@ TEST(Metadata, ParsesAndBuildsDocuments) {
   doc.authorization_servers = {"https://as"};
   doc.scopes_supported = std::vector<std::string>{"mcp:read"};
   doc.bearer_methods_supported = {"header"};
-  EXPECT_EQ(json::serialize(buildProtectedResourceMetadata(doc)),
-            R"({"resource":"http://127.0.0.1:8080/mcp","authorization_servers":["https://as"],"scopes_supported":["mcp:read"],"bearer_methods_supported":["header"]})");
+  EXPECT_EQ(
+      json::serialize(buildProtectedResourceMetadata(doc)),
+      R"({"resource":"http://127.0.0.1:8080/mcp","authorization_servers":["https://as"],"scopes_supported":["mcp:read"],"bearer_methods_supported":["header"]})");
 }
 
 }  // namespace

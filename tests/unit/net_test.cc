@@ -21,13 +21,13 @@ namespace asio = boost::asio;
 class NetTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto listener = LoopbackListener::open(io_.get_executor(), 0,
-                                           [this](std::string_view path, std::string_view query) {
-                                             seen_.emplace_back(std::string(path) + "?" + std::string(query));
-                                             if (path == "/big") return std::pair<unsigned, std::string>(200, std::string(5000, 'x'));
-                                             if (path == "/missing") return std::pair<unsigned, std::string>(404, "nope");
-                                             return std::pair<unsigned, std::string>(200, "hello " + std::string(query));
-                                           });
+    auto listener = LoopbackListener::open(
+        io_.get_executor(), 0, [this](std::string_view path, std::string_view query) {
+          seen_.emplace_back(std::string(path) + "?" + std::string(query));
+          if (path == "/big") return std::pair<unsigned, std::string>(200, std::string(5000, 'x'));
+          if (path == "/missing") return std::pair<unsigned, std::string>(404, "nope");
+          return std::pair<unsigned, std::string>(200, "hello " + std::string(query));
+        });
     ASSERT_TRUE(listener) << listener.error().message;
     listener_ = std::move(*listener);
   }

@@ -84,7 +84,8 @@ TEST_F(ResourceServerTest, AcceptsValidTokensAndCachesTheJwks) {
   EXPECT_EQ(ok.principal.claims.subject, "alice");
   EXPECT_TRUE(authenticate(server, "bearer " + mint(ed_, claims())).allowed);
   EXPECT_EQ(net_.count("GET", std::string(kIssuer) + "/jwks"), 1u);
-  EXPECT_EQ(net_.count("GET", std::string(kIssuer) + "/.well-known/oauth-authorization-server"), 1u);
+  EXPECT_EQ(net_.count("GET", std::string(kIssuer) + "/.well-known/oauth-authorization-server"),
+            1u);
 }
 
 TEST_F(ResourceServerTest, AnswersWithTheSpecsChallenges) {
@@ -92,8 +93,9 @@ TEST_F(ResourceServerTest, AnswersWithTheSpecsChallenges) {
   auto missing = authenticate(server, std::nullopt);
   EXPECT_FALSE(missing.allowed);
   EXPECT_EQ(missing.status, 401u);
-  EXPECT_EQ(missing.www_authenticate,
-            R"(Bearer resource_metadata="http://127.0.0.1:8080/.well-known/oauth-protected-resource/mcp", scope="mcp:read")");
+  EXPECT_EQ(
+      missing.www_authenticate,
+      R"(Bearer resource_metadata="http://127.0.0.1:8080/.well-known/oauth-protected-resource/mcp", scope="mcp:read")");
 
   auto basic = authenticate(server, "Basic dXNlcjpwYXNz");
   EXPECT_EQ(basic.status, 401u);
@@ -108,8 +110,9 @@ TEST_F(ResourceServerTest, AnswersWithTheSpecsChallenges) {
 
   auto weak = authenticate(server, "Bearer " + mint(es_, claims("mcp:read")), {"mcp:destructive"});
   EXPECT_EQ(weak.status, 403u);
-  EXPECT_EQ(weak.www_authenticate,
-            R"(Bearer resource_metadata="http://127.0.0.1:8080/.well-known/oauth-protected-resource/mcp", error="insufficient_scope", error_description="the token lacks a scope this request needs", scope="mcp:destructive mcp:read")");
+  EXPECT_EQ(
+      weak.www_authenticate,
+      R"(Bearer resource_metadata="http://127.0.0.1:8080/.well-known/oauth-protected-resource/mcp", error="insufficient_scope", error_description="the token lacks a scope this request needs", scope="mcp:destructive mcp:read")");
   auto no_required = authenticate(server, "Bearer " + mint(es_, claims("other")));
   EXPECT_EQ(no_required.status, 403u);
 
@@ -118,8 +121,9 @@ TEST_F(ResourceServerTest, AnswersWithTheSpecsChallenges) {
   EXPECT_TRUE(server.requireScopes(principal.principal, {"mcp:write"}).allowed);
   EXPECT_EQ(server.requireScopes(principal.principal, {"mcp:destructive"}).status, 403u);
 
-  EXPECT_EQ(server.protectedResourceMetadata(),
-            R"({"resource":"http://127.0.0.1:8080/mcp","authorization_servers":["https://as.example"],"scopes_supported":["mcp:read","mcp:write","mcp:destructive"],"bearer_methods_supported":["header"],"resource_name":"mcpproxy"})");
+  EXPECT_EQ(
+      server.protectedResourceMetadata(),
+      R"({"resource":"http://127.0.0.1:8080/mcp","authorization_servers":["https://as.example"],"scopes_supported":["mcp:read","mcp:write","mcp:destructive"],"bearer_methods_supported":["header"],"resource_name":"mcpproxy"})");
 }
 
 TEST_F(ResourceServerTest, RefusesForgedAndForeignTokens) {
@@ -200,10 +204,12 @@ TEST_F(ResourceServerTest, IntrospectsOpaqueTokens) {
     res.status = 200;
     std::string token = formValue(r.body, "token");
     if (token == "good" && header(r, "Authorization") == "Basic " + base64Encode("proxy:s3cret")) {
-      res.body = R"({"active":true,"iss":"https://as.example","aud":"http://127.0.0.1:8080/mcp","scope":"mcp:read","sub":"bob","exp":)" +
-                 std::to_string(nowSeconds() + 100) + "}";
+      res.body =
+          R"({"active":true,"iss":"https://as.example","aud":"http://127.0.0.1:8080/mcp","scope":"mcp:read","sub":"bob","exp":)" +
+          std::to_string(nowSeconds() + 100) + "}";
     } else if (token == "elsewhere") {
-      res.body = R"({"active":true,"aud":"https://other/mcp","exp":)" + std::to_string(nowSeconds() + 100) + "}";
+      res.body = R"({"active":true,"aud":"https://other/mcp","exp":)" +
+                 std::to_string(nowSeconds() + 100) + "}";
     } else {
       res.body = R"({"active":false})";
     }
@@ -224,7 +230,7 @@ TEST_F(ResourceServerTest, IntrospectsOpaqueTokens) {
 struct FakeAs {
   FakeNet net;
   std::string issuer = "https://auth.example";
-  std::string challenge_seen;     // code_challenge of the last authorization request
+  std::string challenge_seen;  // code_challenge of the last authorization request
   std::string last_authorize_url;
   std::vector<std::string> authorize_scopes;
   json::object metadata;
@@ -242,15 +248,18 @@ struct FakeAs {
     metadata["registration_endpoint"] = issuer + "/register";
     metadata["code_challenge_methods_supported"] = json::array{"S256"};
     metadata["authorization_response_iss_parameter_supported"] = true;
-    net.json("GET", "https://mcp.example/.well-known/oauth-protected-resource/mcp",
-             R"({"resource":"https://mcp.example/mcp","authorization_servers":["https://auth.example"],"scopes_supported":["files:read","files:write"]})");
-    net.on("GET", issuer + "/.well-known/oauth-authorization-server", [this](const net::HttpRequest&) {
-      net::HttpResponse r;
-      r.status = 200;
-      r.body = json::serialize(metadata);
-      return r;
-    });
-    net.json("POST", issuer + "/register", R"({"client_id":"dcr-client","token_endpoint_auth_method":"none"})", 201);
+    net.json(
+        "GET", "https://mcp.example/.well-known/oauth-protected-resource/mcp",
+        R"({"resource":"https://mcp.example/mcp","authorization_servers":["https://auth.example"],"scopes_supported":["files:read","files:write"]})");
+    net.on("GET", issuer + "/.well-known/oauth-authorization-server",
+           [this](const net::HttpRequest&) {
+             net::HttpResponse r;
+             r.status = 200;
+             r.body = json::serialize(metadata);
+             return r;
+           });
+    net.json("POST", issuer + "/register",
+             R"({"client_id":"dcr-client","token_endpoint_auth_method":"none"})", 201);
     net.on("POST", issuer + "/token", [this](const net::HttpRequest& r) {
       ++token_requests;
       net::HttpResponse res;
@@ -273,8 +282,9 @@ struct FakeAs {
       }
       res.body = R"({"access_token":"access-)" + std::to_string(token_requests) +
                  R"(","token_type":"Bearer","expires_in":)" + std::to_string(expires_in) +
-                 R"(,"refresh_token":"refresh-)" + std::to_string(token_requests) + R"(","scope":")" +
-                 (!grant_override.empty() ? grant_override
+                 R"(,"refresh_token":"refresh-)" + std::to_string(token_requests) +
+                 R"(","scope":")" +
+                 (!grant_override.empty()    ? grant_override
                   : authorize_scopes.empty() ? std::string()
                                              : authorize_scopes.back()) +
                  R"("})";
@@ -310,7 +320,8 @@ struct FakeAs {
   std::string state_override;
 
   std::string param(const std::string& name) const {
-    for (auto& [k, v] : net::parseQuery(last_authorize_url.substr(last_authorize_url.find('?') + 1))) {
+    for (auto& [k, v] :
+         net::parseQuery(last_authorize_url.substr(last_authorize_url.find('?') + 1))) {
       if (k == name) return v;
     }
     return "";
@@ -320,8 +331,9 @@ struct FakeAs {
 class OAuthClientTest : public ::testing::Test {
  protected:
   std::unique_ptr<OAuthClient> client(OAuthClientOptions options = {}) {
-    return std::make_unique<OAuthClient>(io_.get_executor(), "files", "https://mcp.example/mcp", options,
-                                         as_.net.fetch(), store_, as_.agent(), [this] { return now_; });
+    return std::make_unique<OAuthClient>(io_.get_executor(), "files", "https://mcp.example/mcp",
+                                         options, as_.net.fetch(), store_, as_.agent(),
+                                         [this] { return now_; });
   }
   bool challenge(OAuthClient& c, unsigned status, std::string header) {
     return runAsync(io_, c.onChallenge(status, {header}));
@@ -357,7 +369,8 @@ TEST_F(OAuthClientTest, FullAuthorizationCodeFlowWithDcrAndPkce) {
   ASSERT_NE(reg, nullptr);
   auto body = json::parse(reg->body).as_object();
   EXPECT_EQ(body["token_endpoint_auth_method"].as_string(), "none");
-  EXPECT_EQ(body["redirect_uris"].as_array()[0].as_string(), "http://127.0.0.1:8080/oauth/callback");
+  EXPECT_EQ(body["redirect_uris"].as_array()[0].as_string(),
+            "http://127.0.0.1:8080/oauth/callback");
   // Token request: public client, resource, verifier (checked by the fake).
   auto* token = as_.net.last("POST", "https://auth.example/token");
   ASSERT_NE(token, nullptr);
@@ -395,8 +408,8 @@ TEST_F(OAuthClientTest, RestoresStoredTokensForTheSameResourceOnly) {
   auto again = client();
   ASSERT_TRUE(runAsync(io_, again->restore()));
   EXPECT_EQ(authorization(*again)->reveal(), "Bearer access-1");
-  OAuthClient other(io_.get_executor(), "files", "https://elsewhere.example/mcp", {}, as_.net.fetch(),
-                    store_, as_.agent());
+  OAuthClient other(io_.get_executor(), "files", "https://elsewhere.example/mcp", {},
+                    as_.net.fetch(), store_, as_.agent());
   ASSERT_TRUE(runAsync(io_, other.restore()));
   EXPECT_FALSE(runAsync(io_, other.authorization()));
   ASSERT_TRUE(runAsync(io_, again->logout()));
@@ -412,7 +425,8 @@ TEST_F(OAuthClientTest, StepUpUsesTheUnionOfScopesWithALimit) {
   // The server keeps asking for a scope the AS never grants: at most max_step_up tries.
   as_.grant_override = "files:read";  // the AS grants less than asked from now on
   int tries = 0;
-  while (challenge(*c, 403, R"(Bearer error="insufficient_scope", scope="admin")") && tries < 10) ++tries;
+  while (challenge(*c, 403, R"(Bearer error="insufficient_scope", scope="admin")") && tries < 10)
+    ++tries;
   EXPECT_EQ(tries, 2);  // 1 step-up above + 2 = max_step_up (3)
   c->onAuthorizedResponse();
   EXPECT_TRUE(challenge(*c, 403, R"(Bearer error="insufficient_scope", scope="admin")"));
@@ -474,8 +488,9 @@ TEST_F(OAuthClientTest, RefusesUnsafeAuthorizationServers) {
   }
   {
     FakeAs mismatch;
-    mismatch.net.json("GET", "https://mcp.example/.well-known/oauth-protected-resource/mcp",
-                      R"({"resource":"https://evil.example/mcp","authorization_servers":["https://auth.example"]})");
+    mismatch.net.json(
+        "GET", "https://mcp.example/.well-known/oauth-protected-resource/mcp",
+        R"({"resource":"https://evil.example/mcp","authorization_servers":["https://auth.example"]})");
     OAuthClient c(io_.get_executor(), "files", "https://mcp.example/mcp", {}, mismatch.net.fetch(),
                   store_, mismatch.agent());
     auto r = runAsync(io_, c.login());
@@ -488,8 +503,8 @@ TEST_F(OAuthClientTest, ChecksStateAndIssOfTheRedirect) {
   {
     FakeAs wrong_state;
     wrong_state.state_override = "forged";
-    OAuthClient c(io_.get_executor(), "files", "https://mcp.example/mcp", {}, wrong_state.net.fetch(),
-                  store_, wrong_state.agent());
+    OAuthClient c(io_.get_executor(), "files", "https://mcp.example/mcp", {},
+                  wrong_state.net.fetch(), store_, wrong_state.agent());
     EXPECT_FALSE(runAsync(io_, c.login()));
     EXPECT_EQ(wrong_state.token_requests, 0);
   }
@@ -504,16 +519,16 @@ TEST_F(OAuthClientTest, ChecksStateAndIssOfTheRedirect) {
   {
     FakeAs missing_iss;  // advertised but absent
     missing_iss.send_iss = false;
-    OAuthClient c(io_.get_executor(), "files", "https://mcp.example/mcp", {}, missing_iss.net.fetch(),
-                  store_, missing_iss.agent());
+    OAuthClient c(io_.get_executor(), "files", "https://mcp.example/mcp", {},
+                  missing_iss.net.fetch(), store_, missing_iss.agent());
     EXPECT_FALSE(runAsync(io_, c.login()));
   }
   {
     FakeAs not_advertised;  // neither advertised nor sent: fine (RFC 9207 is optional)
     not_advertised.send_iss = false;
     not_advertised.metadata.erase("authorization_response_iss_parameter_supported");
-    OAuthClient c(io_.get_executor(), "files", "https://mcp.example/mcp", {}, not_advertised.net.fetch(),
-                  store_, not_advertised.agent());
+    OAuthClient c(io_.get_executor(), "files", "https://mcp.example/mcp", {},
+                  not_advertised.net.fetch(), store_, not_advertised.agent());
     EXPECT_TRUE(runAsync(io_, c.login()));
   }
 }
@@ -587,10 +602,12 @@ TEST_F(OAuthClientTest, FallsBackTo20250326Discovery) {
   agent.wait_for_redirect = [&](std::string) -> asio::awaitable<Result<RedirectResult>> {
     RedirectResult r;
     r.code = "c";
-    for (auto& [k, v] : net::parseQuery(url.substr(url.find('?') + 1))) if (k == "state") r.state = v;
+    for (auto& [k, v] : net::parseQuery(url.substr(url.find('?') + 1)))
+      if (k == "state") r.state = v;
     co_return r;
   };
-  OAuthClient c(io_.get_executor(), "old", "https://old.example/api/mcp", {}, legacy.fetch(), store_, agent);
+  OAuthClient c(io_.get_executor(), "old", "https://old.example/api/mcp", {}, legacy.fetch(),
+                store_, agent);
   ASSERT_TRUE(runAsync(io_, c.login()));
   EXPECT_TRUE(url.starts_with("https://old.example/authorize?"));
   EXPECT_EQ(legacy.count("GET", "https://old.example/.well-known/oauth-authorization-server"), 1u);
@@ -619,8 +636,9 @@ TEST(ScopeSelection, FollowsTheSpec) {
 class TokenStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("mcpproxy-tokens-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() /
+           ("mcpproxy-tokens-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
@@ -671,7 +689,8 @@ TEST_F(TokenStoreTest, EncryptsAtRestWithA0600Key) {
   auto loaded = runAsync(io_, (*reopened)->load("github"));
   ASSERT_TRUE(loaded) << loaded.error().message;
   ASSERT_EQ(loaded->size(), 2u);
-  auto it = std::find_if(loaded->begin(), loaded->end(), [](auto& e) { return e.issuer == "https://as.example"; });
+  auto it = std::find_if(loaded->begin(), loaded->end(),
+                         [](auto& e) { return e.issuer == "https://as.example"; });
   ASSERT_NE(it, loaded->end());
   EXPECT_EQ(it->tokens->access_token.reveal(), "ACCESS-TOKEN-VALUE");
   EXPECT_EQ(it->tokens->refresh_token.reveal(), "REFRESH-TOKEN-VALUE");
@@ -710,7 +729,8 @@ TEST_F(TokenStoreTest, RefusesTamperingSwapsAndLooseKeys) {
   EXPECT_FALSE(EncryptedTokenStore::open(io_.get_executor(), dir_ / "oauth", dir_ / "oauth.key"));
   // Another key cannot open the files.
   ::chmod((dir_ / "oauth.key").c_str(), 0600);
-  auto other_key = EncryptedTokenStore::open(io_.get_executor(), dir_ / "oauth", dir_ / "other.key");
+  auto other_key =
+      EncryptedTokenStore::open(io_.get_executor(), dir_ / "oauth", dir_ / "other.key");
   ASSERT_TRUE(other_key);
   ASSERT_TRUE((*store)->saveNow(entry("https://x")));
   EXPECT_FALSE((*other_key)->loadNow("github"));

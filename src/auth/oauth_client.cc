@@ -581,14 +581,9 @@ struct AuthorizationFlow::Impl {
     co_return FlowStep::kExchangeCode;
   }
 
-  asio::awaitable<FlowStep> exchangeCode() {
+  // The token request of ExchangeCode and ClientCredentials.
+  asio::awaitable<FlowStep> requestTokens(std::vector<std::pair<std::string, std::string>> fields) {
     const auto& as = out.discovery.as;
-    std::vector<std::pair<std::string, std::string>> fields = {
-        {"grant_type", "authorization_code"},
-        {"code", redirect.code},
-        {"redirect_uri", agent->redirect_uri},
-        {"code_verifier", verifier},
-        {"resource", out.discovery.resource}};
     std::string endpoint = as.token_endpoint;
     std::string issuer = as.issuer;
     std::string scope = out.requested_scope;
@@ -599,20 +594,22 @@ struct AuthorizationFlow::Impl {
     co_return FlowStep::kDone;
   }
 
+  asio::awaitable<FlowStep> exchangeCode() {
+    std::vector<std::pair<std::string, std::string>> fields = {
+        {"grant_type", "authorization_code"},
+        {"code", redirect.code},
+        {"redirect_uri", agent->redirect_uri},
+        {"code_verifier", verifier},
+        {"resource", out.discovery.resource}};
+    co_return co_await requestTokens(std::move(fields));
+  }
+
   asio::awaitable<FlowStep> clientCredentials() {
-    const auto& as = out.discovery.as;
     out.requested_scope = scopeToRequest();
     std::vector<std::pair<std::string, std::string>> fields = {
         {"grant_type", "client_credentials"}, {"resource", out.discovery.resource}};
     if (!out.requested_scope.empty()) fields.emplace_back("scope", out.requested_scope);
-    std::string endpoint = as.token_endpoint;
-    std::string issuer = as.issuer;
-    std::string scope = out.requested_scope;
-    auto tokens =
-        co_await wire().tokenRequest(endpoint, issuer, as, out.client, std::move(fields), scope);
-    if (!tokens) co_return fail(tokens.error().code, tokens.error().message);
-    out.tokens = std::move(*tokens);
-    co_return FlowStep::kDone;
+    co_return co_await requestTokens(std::move(fields));
   }
 
   asio::awaitable<Result<Output>> run() {
@@ -737,13 +734,14 @@ struct OAuthClient::Impl : std::enable_shared_from_this<Impl> {
     pending->done.cancel();
   }
 
+  static asio::awaitable<Result<void>> waitFor(std::shared_ptr<Inflight> running) {
+    co_await running->done.async_wait(kAwait);
+    co_return running->result;
+  }
+
   asio::awaitable<Result<void>> sharedRefresh() {
     auto self = shared_from_this();
-    if (refresh_inflight) {
-      auto running = refresh_inflight;
-      co_await running->done.async_wait(kAwait);
-      co_return running->result;
-    }
+    if (refresh_inflight) co_return co_await waitFor(refresh_inflight);
     auto pending = begin(refresh_inflight);
     Result<void> result = co_await refresh();
     finish(refresh_inflight, pending, result);
@@ -753,11 +751,7 @@ struct OAuthClient::Impl : std::enable_shared_from_this<Impl> {
   asio::awaitable<Result<void>> sharedFlow(std::optional<BearerChallenge> challenge,
                                            std::set<std::string> previous) {
     auto self = shared_from_this();
-    if (flow_inflight) {
-      auto running = flow_inflight;
-      co_await running->done.async_wait(kAwait);
-      co_return running->result;
-    }
+    if (flow_inflight) co_return co_await waitFor(flow_inflight);
     auto pending = begin(flow_inflight);
     Result<void> result = co_await runFlow(std::move(challenge), std::move(previous));
     finish(flow_inflight, pending, result);

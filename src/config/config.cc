@@ -126,6 +126,16 @@ Result<Protocol> parseProtocol(const json::value& v, const Path& path) {
       path, "unknown protocol \"" + *s + "\" (use stdio, http, sse, streamable-http or auto)");
 }
 
+// Moves a parsed value into `target`, or records the parse error in `ok`.
+template <class T, class Target>
+void assignOrFail(Result<T> result, Target& target, Result<void>& ok) {
+  if (!result) {
+    ok = std::unexpected(result.error());
+  } else {
+    target = std::move(*result);
+  }
+}
+
 bool isUrl(std::string_view s) {
   return s.starts_with("https://") || s.starts_with("http://");
 }
@@ -138,13 +148,7 @@ Result<OAuthConfig> parseOAuth(const json::value& value, const Path& path) {
     std::string key(key_view);
     std::string field = path + "." + key;
     Result<void> ok;
-    auto assign = [&](auto result, auto& target) {
-      if (!result) {
-        ok = std::unexpected(result.error());
-      } else {
-        target = std::move(*result);
-      }
-    };
+    auto assign = [&](auto result, auto& target) { assignOrFail(std::move(result), target, ok); };
     if (key == "client_id") {
       assign(getString(v, field), oauth.client_id);
     } else if (key == "client_secret") {
@@ -203,13 +207,7 @@ Result<AuthConfig> parseAuth(const json::value& value) {
     std::string key(key_view);
     std::string field = path + "." + key;
     Result<void> ok;
-    auto assign = [&](auto result, auto& target) {
-      if (!result) {
-        ok = std::unexpected(result.error());
-      } else {
-        target = std::move(*result);
-      }
-    };
+    auto assign = [&](auto result, auto& target) { assignOrFail(std::move(result), target, ok); };
     auto url = [&](std::string& target) {
       assign(getString(v, field), target);
       if (ok && !isUrl(target)) ok = fieldError(field, "must be an http(s) URL");
@@ -267,13 +265,7 @@ Result<ServerConfig> parseServer(const json::object& object, const Path& path,
     std::string key(key_view);
     std::string field = path + "." + key;
     Result<void> ok;
-    auto assign = [&](auto result, auto& target) {
-      if (!result) {
-        ok = std::unexpected(result.error());
-      } else {
-        target = std::move(*result);
-      }
-    };
+    auto assign = [&](auto result, auto& target) { assignOrFail(std::move(result), target, ok); };
     if (key == "name") {
       assign(getString(value, field), server.name);
     } else if (key == "command") {

@@ -27,6 +27,7 @@
 #include <map>
 
 #include "../unit/auth_test_util.h"
+#include "auth/loopback_redirect.h"
 #include "auth/metadata.h"
 #include "auth/oauth_client.h"
 #include "auth/redirect.h"
@@ -310,24 +311,20 @@ TEST_F(Oidc, ClientRunsAuthorizationCodeWithPkceAndDcr) {
   ASSERT_TRUE(mcp);
   server_url = (*mcp)->baseUrl() + "/mcp";
 
-  // The proxy's redirect listener (the --stdio one-shot kind) feeding a RedirectHub.
-  RedirectHub hub(io_.get_executor());
-  auto callback = net::LoopbackListener::open(
-      io_.get_executor(), 0, [&](std::string_view path, std::string_view query) {
-        if (path != "/oauth/callback") return std::pair<unsigned, std::string>(404, "");
-        auto page = hub.deliver(query);
-        return std::pair<unsigned, std::string>(page.status, page.html);
-      });
-  ASSERT_TRUE(callback);
-  std::string redirect_uri = (*callback)->baseUrl() + "/oauth/callback";
+  // The proxy's redirect receiver of --stdio mode: a one-shot loopback listener + RedirectHub.
   std::string trail;
   std::string opened;
-  auto agent = hubUserAgent(
-      hub, redirect_uri, std::chrono::seconds(30), [&](const std::string& url) -> Result<void> {
+  std::string redirect_uri;
+  auto redirect = LoopbackRedirect::open(
+      io_.get_executor(), std::chrono::seconds(30), [&](const std::string& url) -> Result<void> {
         opened = url;
         asio::co_spawn(io_, browse(http_, url, redirect_uri, &trail), asio::detached);
         return {};
       });
+  ASSERT_TRUE(redirect) << redirect.error().message;
+  redirect_uri = (*redirect)->redirectUri();
+  EXPECT_TRUE(redirect_uri.starts_with("http://127.0.0.1:"));
+  const UserAgent& agent = (*redirect)->agent();
   auto store = std::make_shared<MemoryTokenStore>();
   OAuthClient client(io_.get_executor(), "local", server_url, {}, http_.fetcher(), store, agent);
 

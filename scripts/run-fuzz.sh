@@ -10,7 +10,7 @@ cd "$root"
 
 FUZZ_SECONDS="${FUZZ_SECONDS:-20}"
 JOBS="${JOBS:-$(nproc)}"
-targets=(jsonrpc_fuzz sse_fuzz scanner_fuzz manifest_fuzz search_fuzz)
+targets=(jsonrpc_fuzz sse_fuzz scanner_fuzz manifest_fuzz search_fuzz jose_fuzz)
 
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz -j "$JOBS"

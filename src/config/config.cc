@@ -10,9 +10,11 @@
 #include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <set>
@@ -81,8 +83,15 @@ Result<std::vector<std::string>> getStringArray(const json::value& v, const Path
   return out;
 }
 
+// A secret field: a string in which ${env:NAME} is replaced from the environment.
+Result<std::string> getSecretString(const json::value& v, const Path& path) {
+  auto s = getString(v, path);
+  if (!s) return s;
+  return expandEnvReferences(*s, path);
+}
+
 // env/headers: an object of string values. Numbers and booleans are accepted and converted,
-// because hand-written configs often say {"PORT": 3000}.
+// because hand-written configs often say {"PORT": 3000}. Values are secrets: ${env:NAME} works.
 Result<KeyValues> getKeyValues(const json::value& v, const Path& path) {
   if (!v.is_object())
     return fieldError(path, std::string("expected an object of strings, got ") + typeName(v));
@@ -91,7 +100,9 @@ Result<KeyValues> getKeyValues(const json::value& v, const Path& path) {
     std::string field = path + "." + std::string(key);
     if (key.empty()) return fieldError(path, "empty name");
     if (value.is_string()) {
-      out.emplace_back(std::string(key), std::string(value.get_string()));
+      auto expanded = expandEnvReferences(value.get_string(), field);
+      if (!expanded) return std::unexpected(expanded.error());
+      out.emplace_back(std::string(key), std::move(*expanded));
     } else if (value.is_number() || value.is_bool()) {
       out.emplace_back(std::string(key), json::serialize(value));
     } else {
@@ -118,6 +129,138 @@ Result<Protocol> parseProtocol(const json::value& v, const Path& path) {
       path, "unknown protocol \"" + *s + "\" (use stdio, http, sse, streamable-http or auto)");
 }
 
+// Moves a parsed value into `target`, or records the parse error in `ok`.
+template <class T, class Target>
+void assignOrFail(Result<T> result, Target& target, Result<void>& ok) {
+  if (!result) {
+    ok = std::unexpected(result.error());
+  } else {
+    target = std::move(*result);
+  }
+}
+
+bool isUrl(std::string_view s) {
+  return s.starts_with("https://") || s.starts_with("http://");
+}
+
+Result<OAuthConfig> parseOAuth(const json::value& value, const Path& path) {
+  if (!value.is_object())
+    return fieldError(path, std::string("expected an object, got ") + typeName(value));
+  OAuthConfig oauth;
+  for (const auto& [key_view, v] : value.get_object()) {
+    std::string key(key_view);
+    std::string field = path + "." + key;
+    Result<void> ok;
+    auto assign = [&](auto result, auto& target) { assignOrFail(std::move(result), target, ok); };
+    if (key == "client_id") {
+      assign(getString(v, field), oauth.client_id);
+    } else if (key == "client_secret") {
+      std::string secret;
+      assign(getSecretString(v, field), secret);
+      oauth.client_secret = Secret(std::move(secret));
+    } else if (key == "scopes") {
+      assign(getStringArray(v, field), oauth.scopes);
+    } else if (key == "grant_type") {
+      std::string grant;
+      assign(getString(v, field), grant);
+      if (ok && grant != "authorization_code" && grant != "client_credentials") {
+        ok = fieldError(field, "use \"authorization_code\" or \"client_credentials\"");
+      }
+      oauth.client_credentials = grant == "client_credentials";
+    } else if (key == "private_key_file") {
+      assign(getString(v, field), oauth.private_key_file);
+    } else if (key == "signing_algorithm") {
+      assign(getString(v, field), oauth.signing_algorithm);
+      static const std::set<std::string> kAlgs{"RS256", "RS384", "RS512", "PS256", "PS384",
+                                               "PS512", "ES256", "ES384", "ES512", "EdDSA"};
+      if (ok && !kAlgs.contains(oauth.signing_algorithm)) {
+        ok = fieldError(field, "use RS256, PS256, ES256, ES384, ES512 or EdDSA (and the like)");
+      }
+    } else if (key == "token_endpoint_auth_method") {
+      assign(getString(v, field), oauth.token_endpoint_auth_method);
+      static const std::set<std::string> kMethods{"none", "client_secret_basic",
+                                                  "client_secret_post", "private_key_jwt"};
+      if (ok && !kMethods.contains(oauth.token_endpoint_auth_method)) {
+        ok = fieldError(field,
+                        "use none, client_secret_basic, client_secret_post or private_key_jwt");
+      }
+    } else if (key == "issuer") {
+      assign(getString(v, field), oauth.issuer);
+      if (ok && !isUrl(oauth.issuer)) ok = fieldError(field, "must be an http(s) URL");
+    } else {
+      return fieldError(field, "unknown key (see docs/auth.md)");
+    }
+    if (!ok) return std::unexpected(ok.error());
+  }
+  if (oauth.client_credentials && oauth.client_id.empty()) {
+    return fieldError(path + ".client_id", "required for the client_credentials grant");
+  }
+  if (oauth.token_endpoint_auth_method == "private_key_jwt" && oauth.private_key_file.empty()) {
+    return fieldError(path + ".private_key_file", "required for private_key_jwt");
+  }
+  return oauth;
+}
+
+Result<AuthConfig> parseAuth(const json::value& value) {
+  const Path path = "auth";
+  if (!value.is_object())
+    return fieldError(path, std::string("expected an object, got ") + typeName(value));
+  AuthConfig auth;
+  for (const auto& [key_view, v] : value.get_object()) {
+    std::string key(key_view);
+    std::string field = path + "." + key;
+    Result<void> ok;
+    auto assign = [&](auto result, auto& target) { assignOrFail(std::move(result), target, ok); };
+    auto url = [&](std::string& target) {
+      assign(getString(v, field), target);
+      if (ok && !isUrl(target)) ok = fieldError(field, "must be an http(s) URL");
+    };
+    if (key == "issuer") {
+      url(auth.issuer);
+    } else if (key == "jwks_uri") {
+      url(auth.jwks_uri);
+    } else if (key == "audience") {
+      url(auth.audience);
+    } else if (key == "required_scopes") {
+      assign(getStringArray(v, field), auth.required_scopes);
+    } else if (key == "scopes") {
+      if (!v.is_object())
+        return fieldError(field, "expected {\"read\": ..., \"write\": ..., \"destructive\": ...}");
+      for (const auto& [name, scope] : v.get_object()) {
+        std::string sub = field + "." + std::string(name);
+        std::string* target = name == "read"          ? &auth.scope_read
+                              : name == "write"       ? &auth.scope_write
+                              : name == "destructive" ? &auth.scope_destructive
+                                                      : nullptr;
+        if (!target) return fieldError(sub, "use read, write or destructive");
+        auto s = getString(scope, sub);
+        if (!s) return std::unexpected(s.error());
+        *target = *s;
+      }
+    } else if (key == "introspection_endpoint") {
+      url(auth.introspection_endpoint);
+    } else if (key == "introspection_client_id") {
+      assign(getString(v, field), auth.introspection_client_id);
+    } else if (key == "introspection_client_secret") {
+      std::string secret;
+      assign(getSecretString(v, field), secret);
+      auth.introspection_client_secret = Secret(std::move(secret));
+    } else if (key == "leeway") {
+      auto d = parseDuration(v);
+      if (!d) return fieldError(field, d.error().message);
+      if (*d > std::chrono::minutes(10)) return fieldError(field, "at most 10m");
+      auth.leeway = *d;
+    } else if (key == "accept_jwt_typ") {
+      assign(getBool(v, field), auth.accept_jwt_typ);
+    } else {
+      return fieldError(field, "unknown key (see docs/auth.md)");
+    }
+    if (!ok) return std::unexpected(ok.error());
+  }
+  if (auth.issuer.empty()) return fieldError(path + ".issuer", "required");
+  return auth;
+}
+
 Result<ServerConfig> parseServer(const json::object& object, const Path& path,
                                  std::vector<std::string>& warnings) {
   ServerConfig server;
@@ -125,13 +268,7 @@ Result<ServerConfig> parseServer(const json::object& object, const Path& path,
     std::string key(key_view);
     std::string field = path + "." + key;
     Result<void> ok;
-    auto assign = [&](auto result, auto& target) {
-      if (!result) {
-        ok = std::unexpected(result.error());
-      } else {
-        target = std::move(*result);
-      }
-    };
+    auto assign = [&](auto result, auto& target) { assignOrFail(std::move(result), target, ok); };
     if (key == "name") {
       assign(getString(value, field), server.name);
     } else if (key == "command") {
@@ -193,6 +330,10 @@ Result<ServerConfig> parseServer(const json::object& object, const Path& path,
       } else {
         server.call_timeout = *d;
       }
+    } else if (key == "oauth") {
+      auto oauth = parseOAuth(value, field);
+      if (!oauth) return std::unexpected(oauth.error());
+      server.oauth = std::move(*oauth);
     } else {
       server.unknown[key] = value;
       warnings.push_back(field + ": unknown key, kept and ignored");
@@ -214,6 +355,10 @@ Result<ServerConfig> parseServer(const json::object& object, const Path& path,
   }
   if (protocol == Protocol::kStdio && server.command.empty()) {
     return fieldError(path + ".command", "required for protocol stdio");
+  }
+  if (protocol == Protocol::kStdio && server.oauth) {
+    return fieldError(path + ".oauth",
+                      "only HTTP servers use OAuth (stdio servers take credentials from env)");
   }
   if (protocol != Protocol::kStdio) {
     if (server.url.empty()) return fieldError(path + ".url", "required for an HTTP protocol");
@@ -343,6 +488,40 @@ bool isLoopbackHost(std::string_view host) {
 }
 
 }  // namespace
+
+Result<std::string> expandEnvReferences(std::string_view value, std::string_view field) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < value.size()) {
+    std::size_t start = value.find("${env:", i);
+    if (start == std::string_view::npos) {
+      out.append(value.substr(i));
+      break;
+    }
+    out.append(value.substr(i, start - i));
+    std::size_t name_start = start + 6;
+    std::size_t end = value.find('}', name_start);
+    std::string_view name = end == std::string_view::npos
+                                ? std::string_view{}
+                                : value.substr(name_start, end - name_start);
+    bool valid = !name.empty() && !std::isdigit(static_cast<unsigned char>(name[0])) &&
+                 std::all_of(name.begin(), name.end(), [](char c) {
+                   return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+                 });
+    if (!valid) {
+      return makeError(ErrorCode::kInvalidArgument,
+                       std::string(field) + ": malformed ${env:NAME} reference");
+    }
+    const char* env = std::getenv(std::string(name).c_str());
+    if (env == nullptr) {
+      return makeError(ErrorCode::kInvalidArgument, std::string(field) + ": environment variable " +
+                                                        std::string(name) + " is not set");
+    }
+    out.append(env);
+    i = end + 1;
+  }
+  return out;
+}
 
 std::string_view protocolName(Protocol protocol) {
   switch (protocol) {
@@ -493,8 +672,18 @@ Result<Config> parseConfig(std::string_view text, std::vector<std::string>& warn
       auto s = getString(value, key);
       if (!s) return std::unexpected(s.error());
       config.data_dir = *s;
-    } else if (key == "api_key") {
+    } else if (key == "auth") {
+      auto auth = parseAuth(value);
+      if (!auth) return std::unexpected(auth.error());
+      config.auth = std::move(*auth);
+    } else if (key == "oauth_client_metadata_url") {
       auto s = getString(value, key);
+      if (!s) return std::unexpected(s.error());
+      if (!s->starts_with("https://"))
+        return fieldError(key, "must be an https:// URL (the client_id it stands for)");
+      config.oauth_client_metadata_url = *s;
+    } else if (key == "api_key") {
+      auto s = getSecretString(value, key);
       if (!s) return std::unexpected(s.error());
       config.api_key = Secret(*s);
     } else if (key == "mcpServers") {

@@ -39,6 +39,34 @@ enum class RoutingMode { kRetrieveTools, kDirect };
 // until a person approves it, kScan approves it when the scanner passes it, kAuto approves it.
 enum class TrustMode { kManual, kScan, kAuto };
 
+// Per-upstream OAuth client settings (`"oauth": {...}`, docs/auth.md). Everything is optional:
+// an empty object means "discover everything, register dynamically".
+struct OAuthConfig {
+  std::string client_id;
+  Secret client_secret;  // ${env:NAME} allowed
+  std::vector<std::string> scopes;
+  bool client_credentials = false;  // "grant_type": "client_credentials" (else authorization_code)
+  std::string private_key_file;     // private_key_jwt; absolute or relative to the config file
+  std::string signing_algorithm;    // RS256, ES256, EdDSA, ...
+  std::string
+      token_endpoint_auth_method;  // none, client_secret_basic, client_secret_post, private_key_jwt
+  std::string issuer;              // prefer this authorization server
+};
+
+// The proxy's own endpoint as an OAuth resource server (`"auth": {...}`, docs/auth.md).
+struct AuthConfig {
+  std::string issuer;
+  std::string jwks_uri;  // empty: from the issuer's metadata
+  std::string audience;  // empty: the proxy's own MCP URL
+  std::vector<std::string> required_scopes;
+  std::string scope_read, scope_write, scope_destructive;  // "scopes": {"read": ..., ...}
+  std::string introspection_endpoint;
+  std::string introspection_client_id;
+  Secret introspection_client_secret;  // ${env:NAME} allowed
+  std::optional<milliseconds> leeway;  // default 60 s
+  bool accept_jwt_typ = false;         // also accept typ "JWT" access tokens
+};
+
 struct ServerConfig {
   std::string name;
   std::string command;
@@ -63,6 +91,7 @@ struct ServerConfig {
   bool signed_trust = false;
   std::optional<std::string> prefix;         // absent: "<name>__"; "" exposes tool names unchanged
   std::optional<milliseconds> call_timeout;  // overrides Config::call_timeout
+  std::optional<OAuthConfig> oauth;          // HTTP upstreams only
   json::object unknown;                      // keys we do not know, kept verbatim
 
   // The prefix applied to this server's tool names in direct mode.
@@ -109,10 +138,18 @@ struct Config {
 
   // Keys whose manifest signatures are trusted (docs/manifests.md); ids are unique.
   std::vector<TrustedKeyConfig> trusted_keys;
+  // OAuth (docs/auth.md): the proxy's endpoint as a resource server, and the URL of the
+  // proxy's Client ID Metadata Document for upstream authorization servers that support CIMD.
+  std::optional<AuthConfig> auth;
+  std::string oauth_client_metadata_url;
 
   bool servers_as_object = false;  // "mcpServers" was given in Claude Desktop's object form
   json::object unknown;
 };
+
+// Replaces every `${env:NAME}` in a secret field's value with the environment variable NAME
+// (NAME: letters, digits, underscore). An unset variable is an error naming `field`.
+Result<std::string> expandEnvReferences(std::string_view value, std::string_view field);
 
 // Parses config text. `warnings` receives non-fatal findings (unknown keys, insecure listen).
 Result<Config> parseConfig(std::string_view text, std::vector<std::string>& warnings);

